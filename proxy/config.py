@@ -1,0 +1,184 @@
+"""Configuration, declared once as a typed schema and read once.
+
+:func:`load_settings` builds a frozen :class:`Settings` from the environment, optionally
+on top of a TOML file (environment wins). Nothing reads the environment at import time;
+the settings object is passed down explicitly. A bad value raises :class:`ConfigError`
+naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A configuration value was refused; the message names the variable."""
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("expected a port number between 0 and 65535")
+    return value
+
+
+def _non_negative(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected a non-negative whole number")
+    return value
+
+
+def _url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("expected an http or https URL")
+    return raw.strip().rstrip("/")
+
+
+def _db_url(raw: str) -> str:
+    if not raw.startswith(("sqlite", "postgresql")):
+        raise ValueError("expected a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+    return raw
+
+
+def _version(raw: str) -> str:
+    parts = raw.strip().split(".")
+    if not all(p.isdigit() for p in parts):
+        raise ValueError("expected a dotted version such as 5.2.2")
+    return raw.strip()
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _setting(env: str, default: Any, convert: Callable[[str], Any], help: str) -> Any:
+    return field(default=default, metadata={"env": env, "convert": convert, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "CALPROXY_DATABASE_URL", "sqlite+aiosqlite:///calproxy.sqlite3", _db_url,
+        "SQLAlchemy URL of the store (SQLite file or PostgreSQL)")
+    host: str = _setting("CALPROXY_HOST", "127.0.0.1", _text, "address to listen on")
+    port: int = _setting("CALPROXY_PORT", 8080, _port, "port to listen on")
+    public_url: str | None = _setting(
+        "CALPROXY_PUBLIC_URL", None, _url, "base URL for OAuth redirects and feed URLs")
+    secret_key: str | None = _setting(
+        "CALPROXY_SECRET_KEY", None, _text, "encrypts provider credentials (required)")
+    graph_url: str = _setting(
+        "CALPROXY_GRAPH_URL", "https://graph.microsoft.com/v1.0", _url, "Microsoft Graph base URL")
+    ms_login_url: str = _setting(
+        "CALPROXY_MS_LOGIN_URL", "https://login.microsoftonline.com/common", _url,
+        "Microsoft identity platform tenant URL")
+    ms_client_id: str | None = _setting("CALPROXY_MS_CLIENT_ID", None, _text, "Microsoft app id")
+    ms_client_secret: str | None = _setting(
+        "CALPROXY_MS_CLIENT_SECRET", None, _text, "Microsoft app secret")
+    google_calendar_url: str = _setting(
+        "CALPROXY_GOOGLE_CALENDAR_URL", "https://www.googleapis.com/calendar/v3", _url,
+        "Google Calendar API base URL")
+    google_people_url: str = _setting(
+        "CALPROXY_GOOGLE_PEOPLE_URL", "https://people.googleapis.com", _url,
+        "Google People API root URL")
+    google_auth_url: str = _setting(
+        "CALPROXY_GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth", _url,
+        "Google OAuth authorize endpoint")
+    google_token_url: str = _setting(
+        "CALPROXY_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token", _url,
+        "Google OAuth token endpoint")
+    google_client_id: str | None = _setting(
+        "CALPROXY_GOOGLE_CLIENT_ID", None, _text, "Google OAuth client id")
+    google_client_secret: str | None = _setting(
+        "CALPROXY_GOOGLE_CLIENT_SECRET", None, _text, "Google OAuth client secret")
+    ews_allow_http: bool = _setting(
+        "CALPROXY_EWS_ALLOW_HTTP", False, _bool, "allow plain-http EWS URLs (tests only)")
+    min_prompt_client_version: str = _setting(
+        "CALPROXY_MIN_PROMPT_CLIENT_VERSION", "5.2.2", _version,
+        "oldest client version that gets a sign-in prompt")
+    sync_past_days: int = _setting(
+        "CALPROXY_SYNC_PAST_DAYS", 30, _non_negative, "days before today that are mirrored")
+    sync_future_days: int = _setting(
+        "CALPROXY_SYNC_FUTURE_DAYS", 365, _non_negative, "days after today that are mirrored")
+    freshness_seconds: int = _setting(
+        "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
+        "a change upstream shows in reads within this time")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.base_url}/oauth/callback"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def schema() -> list[tuple[str, str, Any, str]]:
+    """(attribute, variable, default, help) of every setting, for docs and tests."""
+    return [
+        (f.name, f.metadata["env"], f.default, f.metadata["help"]) for f in fields(Settings)
+    ]
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    toml_path: str | Path | None = None,
+    require_secret: bool = True,
+) -> Settings:
+    """Build the settings from ``environ`` (default ``os.environ``) over a TOML file.
+
+    The TOML file uses the variable names without the ``CALPROXY_`` prefix, lower-case
+    (``database_url = "..."``). Unknown keys are refused.
+    """
+    env = dict(os.environ if environ is None else environ)
+    toml_path = toml_path or env.get("CALPROXY_CONFIG")
+    raw: dict[str, str] = {}
+    if toml_path:
+        raw.update(_read_toml(Path(toml_path)))
+    raw.update({k: v for k, v in env.items() if k.startswith("CALPROXY_")})
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        name = f.metadata["env"]
+        if name in raw:
+            try:
+                values[f.name] = f.metadata["convert"](raw[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+    settings = Settings(**values)
+    if require_secret and not settings.secret_key:
+        raise ConfigError("CALPROXY_SECRET_KEY: required (it encrypts provider credentials)")
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"CALPROXY_CONFIG: cannot read {path}: {exc}") from None
+    known = {f.metadata["env"] for f in fields(Settings)}
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        name = "CALPROXY_" + key.upper()
+        if name not in known:
+            raise ConfigError(f"CALPROXY_CONFIG: unknown setting {key!r} in {path}")
+        out[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out

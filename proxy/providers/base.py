@@ -1,0 +1,158 @@
+"""The one small protocol every provider implements.
+
+A provider object serves one integration (one user's connection to one service). It is
+built by its module's factory from a :class:`Connection` and speaks only the common model;
+its library's exceptions are mapped onto :mod:`proxy.errors` inside the provider module.
+Cross-cutting rules (policy, write permissions, redaction, mirroring) live above this
+layer and are enforced once for all providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from proxy.core.model import (
+    Calendar,
+    Contact,
+    ContactDraft,
+    Event,
+    EventDraft,
+    Service,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from proxy.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can do; the layers above refuse the rest uniformly."""
+
+    write_events: bool = True
+    read_contacts: bool = True
+    write_contacts: bool = True
+    #: True when the sync cursor reports removals itself (delta, sync tokens); False when
+    #: every sync is a full listing that the driver must reconcile.
+    incremental: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The mirrored time range of a calendar (UTC instants)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPage:
+    """One step of an event sync.
+
+    ``changed`` are new or updated events (masters, occurrences, exceptions, cancelled
+    occurrences); ``removed`` are provider ids gone since the cursor. ``next_cursor`` is
+    what to pass next; ``done`` says that this page finished the round, in which case
+    ``next_cursor`` is the cursor to store for the next incremental round.
+    """
+
+    changed: tuple[Event, ...]
+    removed: tuple[str, ...]
+    next_cursor: str | None
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPage:
+    changed: tuple[Contact, ...]
+    removed: tuple[str, ...]
+    next_cursor: str | None
+    done: bool
+
+
+class TokenSource(Protocol):
+    """Hands out the integration's current OAuth access token.
+
+    ``refresh`` is called after the provider answered 401: it obtains a new access
+    token (rotating and storing the refresh token) or raises ``UpstreamAuthError``.
+    """
+
+    async def access_token(self) -> str: ...
+
+    async def refresh(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything a provider needs to reach one user's data."""
+
+    settings: Settings
+    http: aiohttp.ClientSession
+    #: decrypted credentials: EWS ``ews_url``/``username``/``password``; empty for OAuth
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    tokens: TokenSource | None = None
+    #: a key unique to this integration (for per-mailbox concurrency limits and pools)
+    mailbox_key: str = ""
+
+
+class Provider(Protocol):
+    capabilities: Capabilities
+
+    async def check(self) -> None:
+        """Prove the connection works (credentials, mailbox kind); raise a mapped error."""
+
+    async def list_calendars(self) -> list[Calendar]: ...
+
+    async def sync_events(
+        self, calendar_id: str, cursor: str | None, window: Window
+    ) -> SyncPage:
+        """Advance the event sync of ``calendar_id``; ``cursor=None`` starts a full round.
+
+        Raises :class:`proxy.errors.CursorExpired` when the stored cursor is no longer
+        accepted; the caller then starts again with ``None``.
+        """
+
+    async def get_event(self, calendar_id: str, event_id: str) -> Event: ...
+
+    async def create_event(self, calendar_id: str, draft: EventDraft) -> Event: ...
+
+    async def update_event(self, calendar_id: str, event_id: str, draft: EventDraft) -> Event:
+        """Apply the fields ``draft.given()`` names and return the updated event."""
+
+    async def delete_event(self, calendar_id: str, event_id: str) -> None: ...
+
+    async def sync_contacts(self, cursor: str | None) -> ContactPage: ...
+
+    async def create_contact(self, draft: ContactDraft) -> Contact: ...
+
+    async def close(self) -> None:
+        """Release pools and sessions held for this integration."""
+
+
+ProviderFactory = Callable[[Connection], Provider]
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How a service authorizes: endpoints and scopes come from settings and policy."""
+
+    authorize_url: Callable[[Settings], str]
+    token_url: Callable[[Settings], str]
+    client_id: Callable[[Settings], str | None]
+    client_secret: Callable[[Settings], str | None]
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """A registry row: how to build the provider, and how its users authorize."""
+
+    factory: ProviderFactory
+    oauth: OAuthSpec | None = None
+    #: vets a credential-based integration's input (EWS URL) before connecting:
+    #: ``(settings, credentials, allowed_hosts, service) -> None`` or a mapped error
+    validate_connect: Callable[[Settings, Mapping[str, str], Sequence[str], Service],
+                               Awaitable[None]] | None = None
