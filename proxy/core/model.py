@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 class Service(enum.StrEnum):
@@ -228,7 +229,7 @@ class EventDraft:
     attendees: tuple[Attendee, ...] | None = None
     categories: tuple[str, ...] | None = None
 
-    def given(self) -> dict[str, object]:
+    def given(self) -> dict[str, Any]:
         """Only the fields the caller set, for PATCH semantics."""
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
 
