@@ -1,0 +1,136 @@
+"""The store's interface: everything the HTTP handlers and the sync driver may ask of it.
+
+One implementation (SQLAlchemy 2 Core, async) serves SQLite and PostgreSQL. Every method
+is one transaction; methods that write several rows (``apply_event_sync``,
+``apply_contact_sync``, ``delete_integration``) are all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import EllipsisType
+from typing import Any, Protocol
+
+from proxy.core.mirror import MirroredEvent
+from proxy.core.model import Calendar, Contact, Permissions, Service
+from proxy.store.records import (
+    Account,
+    CalendarRecord,
+    Delegation,
+    Feed,
+    Integration,
+    IntegrationStatus,
+    Role,
+    User,
+)
+
+
+class Store(Protocol):
+    # --- lifecycle -------------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Apply pending schema migrations (idempotent)."""
+
+    async def close(self) -> None: ...
+
+    # --- accounts and users ------------------------------------------------------------
+    async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
+    async def get_account(self, account_id: str) -> Account | None: ...
+    async def save_account_settings(self, account_id: str, settings: Mapping[str, Any]) -> Account: ...
+    async def create_user(self, account_id: str, email: str, role: Role) -> User:
+        """Emails are stored lower-case and unique; a duplicate raises ``Conflict``."""
+    async def get_user(self, user_id: str) -> User | None: ...
+    async def get_user_by_email(self, email: str) -> User | None: ...
+    async def list_users(self, account_id: str) -> list[User]: ...
+    async def record_sign_in(self, user_id: str) -> int:
+        """Count this sign-in; return how many sign-ins there were before it."""
+
+    # --- API tokens (only hashes are stored) -------------------------------------------
+    async def create_token(self, user_id: str) -> str:
+        """Issue a new random token and return it; only its hash is stored."""
+    async def user_for_token(self, token: str) -> User | None: ...
+
+    # --- integrations (credentials encrypted with the secret key) ------------------------
+    async def create_integration(
+        self, user_id: str, service: Service, status: IntegrationStatus,
+        requested: Permissions, granted: Permissions, *, scopes: str = "",
+        details: Mapping[str, str] | None = None, credentials: Mapping[str, str] | None = None,
+        oauth_state: str | None = None, reason: str | None = None,
+    ) -> Integration: ...
+    async def get_integration(self, integration_id: str) -> Integration | None: ...
+    async def integration_for_state(self, oauth_state: str) -> Integration | None: ...
+    async def list_integrations(self, user_id: str) -> list[Integration]: ...
+    async def list_account_integrations(self, account_id: str) -> list[Integration]: ...
+    async def update_integration(
+        self, integration_id: str, *, status: IntegrationStatus | None = None,
+        reason: str | None | EllipsisType = ..., granted: Permissions | None = None,
+        scopes: str | None = None, oauth_state: str | None | EllipsisType = ...,
+        details: Mapping[str, str] | None = None,
+    ) -> Integration:
+        """Change the given fields (``...`` = leave as is; ``None`` for reason/state clears)."""
+    async def get_credentials(self, integration_id: str) -> dict[str, str]:
+        """Decrypted credentials (OAuth tokens, PKCE verifier, EWS password)."""
+    async def set_credentials(self, integration_id: str, credentials: Mapping[str, str]) -> None: ...
+    async def delete_integration(self, integration_id: str) -> None:
+        """Forget the integration, its credentials, calendars, mirrored events, contacts."""
+
+    # --- delegations -----------------------------------------------------------------
+    async def put_delegation(self, delegation: Delegation) -> Delegation: ...
+    async def delete_delegation(self, owner_id: str, delegate_id: str) -> bool: ...
+    async def get_delegation(self, owner_id: str, delegate_id: str) -> Delegation | None: ...
+    async def list_delegates(self, owner_id: str) -> list[Delegation]: ...
+    async def list_delegators(self, delegate_id: str) -> list[Delegation]: ...
+
+    # --- feeds (only secret hashes are stored) ---------------------------------------------
+    async def create_feed(
+        self, owner_id: str, detail: str, include_private: bool, past_days: int,
+        future_days: int,
+    ) -> tuple[Feed, str]:
+        """Create a feed; return it and its secret (shown once, stored hashed)."""
+    async def list_feeds(self, owner_id: str) -> list[Feed]: ...
+    async def revoke_feed(self, owner_id: str, feed_id: str) -> bool: ...
+    async def feed_for_secret(self, secret: str) -> Feed | None:
+        """The live feed whose secret this is (constant-time compare), else ``None``."""
+
+    # --- calendars and the event mirror ------------------------------------------------------
+    async def upsert_calendars(
+        self, integration_id: str, calendars: Sequence[Calendar], synced_by_default: bool,
+    ) -> list[CalendarRecord]:
+        """Record the provider's calendars, keeping each known one's ``synced`` flag; a new
+        calendar is synced when it is primary or ``synced_by_default``; calendars gone
+        upstream are removed with their events."""
+    async def list_calendars(self, integration_ids: Sequence[str]) -> list[CalendarRecord]: ...
+    async def get_calendar(self, calendar_id: str) -> CalendarRecord | None: ...
+    async def set_calendar_synced(self, calendar_id: str, synced: bool) -> CalendarRecord:
+        """Unsyncing drops its mirrored events and cursor."""
+    async def apply_event_sync(
+        self, calendar_id: str, changed: Sequence[MirroredEvent], removed: Sequence[str],
+        cursor: str | None, synced_at: datetime, full: bool,
+    ) -> None:
+        """Write one finished sync round in one transaction.
+
+        ``removed`` are provider ids. ``full=True`` means ``changed`` is the whole calendar:
+        every mirrored event not in it is deleted (deletion reconciliation).
+        """
+    async def touch_calendar(self, calendar_id: str, synced_at: datetime) -> None: ...
+    async def events_in_range(
+        self, calendar_ids: Sequence[str], start: datetime, end: datetime,
+    ) -> list[MirroredEvent]:
+        """Mirrored events overlapping [start, end) (UTC), plus every series master and
+        every exception/cancellation of those calendars (the core expands series)."""
+    async def get_event(self, event_id: str) -> MirroredEvent | None:
+        """A mirrored event by public id."""
+    async def put_event(self, calendar_id: str, event: MirroredEvent) -> None:
+        """Write-through of one event after a provider write."""
+    async def delete_event(self, calendar_id: str, provider_id: str) -> None: ...
+
+    # --- contacts mirror ---------------------------------------------------------------
+    async def apply_contact_sync(
+        self, integration_id: str, changed: Sequence[Contact], removed: Sequence[str],
+        cursor: str | None, synced_at: datetime, full: bool,
+    ) -> None: ...
+    async def list_contacts(self, integration_ids: Sequence[str]) -> list[tuple[str, str, Contact]]:
+        """(public id, integration id, contact) for every mirrored contact."""
+    async def get_contact(self, contact_id: str) -> tuple[str, str, Contact] | None: ...
+    async def put_contact(self, integration_id: str, contact: Contact) -> str:
+        """Write-through of a created contact; return its public id."""

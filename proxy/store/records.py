@@ -1,0 +1,107 @@
+"""Rows of the store as frozen records; the store hands these out and never live objects."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from proxy.core.model import Permissions, Service
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class IntegrationStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONNECTED = "connected"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    name: str
+    #: the integration policy as stored: {setting: {"value": ..., "locked": bool}}; only
+    #: settings that were changed from the defaults need to be present
+    settings: dict[str, Any]
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    account_id: str
+    email: str
+    role: Role
+    sign_in_count: int
+    created: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    id: str
+    user_id: str
+    service: Service
+    status: IntegrationStatus
+    #: why it is suspended or in error (policy_changed, integration_disabled,
+    #: domain_not_allowed, hybrid_not_supported, needs_reauth, ...)
+    reason: str | None
+    #: what the user asked for (capped by the account policy when asked)
+    requested: Permissions
+    #: what the provider granted (from the token response's scopes; EWS: requested)
+    granted: Permissions
+    #: the scopes the provider granted, space-separated as it sent them
+    scopes: str
+    #: non-secret connection data (e.g. ews_url, username)
+    details: dict[str, str]
+    #: OAuth state of a pending integration (random, single-use)
+    oauth_state: str | None
+    created: datetime
+    updated: datetime
+    contacts_cursor: str | None = None
+    contacts_synced_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    owner_id: str
+    delegate_id: str
+    can_schedule: bool
+    can_view_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: str
+    owner_id: str
+    detail: str
+    include_private: bool
+    past_days: int
+    future_days: int
+    created: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRecord:
+    """A provider calendar of one integration, as mirrored."""
+
+    id: str  # public, opaque
+    integration_id: str
+    provider_id: str
+    name: str
+    is_primary: bool
+    can_write: bool
+    synced: bool
+    cursor: str | None
+    synced_at: datetime | None
+    time_zone: str | None = None
