@@ -1,0 +1,163 @@
+"""Reads through the mirror and writes through to the provider, for one owner.
+
+Reads never reach a provider when the mirror is fresh; writes go to the provider first and
+land in the mirror from the provider's answer, so they are visible in the next read
+without waiting for a sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Literal
+
+from proxy.config import Settings
+from proxy.core.mirror import MirroredEvent, opaque_id
+from proxy.core.model import Contact, ContactDraft, EventDraft
+from proxy.core.recurrence import expand
+from proxy.errors import Conflict, NotFound
+from proxy.providers.base import Provider
+from proxy.store.interface import Store
+from proxy.store.records import CalendarRecord, Integration, IntegrationStatus
+from proxy.sync.connections import Connections
+from proxy.sync.driver import Syncer, mirror_event, sync_window
+
+Owned = tuple[Integration, CalendarRecord]
+
+
+class CalendarService:
+    def __init__(self, store: Store, settings: Settings, connections: Connections,
+                 syncer: Syncer) -> None:
+        self.store, self.settings = store, settings
+        self.connections, self.syncer = connections, syncer
+
+    # --- integrations and calendars ----------------------------------------------------
+    async def serving_integrations(self, owner_id: str,
+                                   kind: Literal["calendar", "contacts"]) -> list[Integration]:
+        """The owner's connected integrations; 409 when all of them are suspended."""
+        integrations = await self.store.list_integrations(owner_id)
+        live = [i for i in integrations if i.status is IntegrationStatus.CONNECTED]
+        if live:
+            return live
+        broken = [i for i in integrations if i.status in {
+            IntegrationStatus.SUSPENDED, IntegrationStatus.ERROR}]
+        if broken:
+            reason = broken[0].reason or broken[0].status.value
+            raise Conflict(f"The {kind} integration is {broken[0].status.value} ({reason}); "
+                           "it must be reconnected.", "reintegration_required")
+        raise Conflict(f"This user has not connected a {kind} service yet.", "not_integrated")
+
+    async def calendars(self, owner_id: str, refresh: bool = False) -> list[Owned]:
+        integrations = await self.serving_integrations(owner_id, "calendar")
+        results = await asyncio.gather(*(self._calendars_of(i, refresh) for i in integrations))
+        return [pair for found in results for pair in found]
+
+    async def _calendars_of(self, integration: Integration, refresh: bool) -> list[Owned]:
+        records = await self.store.list_calendars([integration.id])
+        if refresh or not records:
+            provider = await self.connections.provider(integration)
+            upstream = await provider.list_calendars()
+            records = await self.store.upsert_calendars(integration.id, upstream, False)
+        return [(integration, r) for r in records]
+
+    async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
+        owned = await self._owned_calendar(owner_id, calendar_id)
+        return await self.store.set_calendar_synced(owned[1].id, synced)
+
+    async def _owned_calendar(self, owner_id: str, calendar_id: str | None) -> Owned:
+        pairs = await self.calendars(owner_id)
+        for pair in pairs:
+            if calendar_id is None and pair[1].is_primary and pair[1].synced:
+                return pair
+            if pair[1].id == calendar_id:
+                return pair
+        if calendar_id is None and pairs:
+            return pairs[0]
+        raise NotFound("calendar_id: no such calendar", "calendar_not_found")
+
+    # --- reads ---------------------------------------------------------------------------
+    async def occurrences(self, owner_id: str, start: datetime, end: datetime,
+                          calendar_id: str | None = None) -> list[MirroredEvent]:
+        pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
+        if calendar_id is not None:
+            pairs = [p for p in pairs if p[1].id == calendar_id]
+            if not pairs:
+                raise NotFound("calendar: no such synced calendar", "calendar_not_found")
+        await self._refresh(pairs)
+        ids = [p[1].id for p in pairs]
+        return expand(await self.store.events_in_range(ids, start, end), start, end)
+
+    async def _refresh(self, pairs: list[Owned]) -> None:
+        by_integration: dict[str, tuple[Integration, list[CalendarRecord]]] = {}
+        for integration, record in pairs:
+            by_integration.setdefault(integration.id, (integration, []))[1].append(record)
+
+        async def refresh(integration: Integration, records: list[CalendarRecord]) -> None:
+            provider = await self.connections.provider(integration)
+            await self.syncer.ensure_fresh(integration, provider, records)
+
+        await asyncio.gather(*(refresh(i, records) for i, records in by_integration.values()))
+
+    async def event(self, owner_id: str, event_id: str) -> MirroredEvent:
+        """One event or occurrence of the owner, by public id."""
+        pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
+        await self._refresh(pairs)
+        found = await self.store.get_event(event_id)
+        if found is not None and found.calendar_id in {p[1].id for p in pairs}:
+            return found
+        window = sync_window(self.settings, datetime.now(UTC))
+        ids = [p[1].id for p in pairs]
+        for item in expand(await self.store.events_in_range(ids, window.start, window.end),
+                           window.start, window.end):
+            if item.id == event_id:
+                return item
+        raise NotFound("event: no such event", "event_not_found")
+
+    # --- writes ----------------------------------------------------------------------------
+    async def create_event(self, owner_id: str, calendar_id: str | None,
+                           draft: EventDraft) -> MirroredEvent:
+        integration, calendar = await self._owned_calendar(owner_id, calendar_id)
+        provider = await self.connections.provider(integration)
+        created = await provider.create_event(calendar.provider_id, draft)
+        item = mirror_event(integration.id, calendar, created)
+        await self.store.put_event(calendar.id, item)
+        return item
+
+    async def _target(self, owner_id: str, item: MirroredEvent) -> tuple[
+            Provider, Integration, CalendarRecord]:
+        integration, calendar = await self._owned_calendar(owner_id, item.calendar_id)
+        return await self.connections.provider(integration), integration, calendar
+
+    async def update_event(self, owner_id: str, item: MirroredEvent,
+                           draft: EventDraft) -> MirroredEvent:
+        provider, integration, calendar = await self._target(owner_id, item)
+        updated = await provider.update_event(calendar.provider_id, item.event.provider_id,
+                                              draft)
+        result = mirror_event(integration.id, calendar, updated)
+        await self.store.put_event(calendar.id, result)
+        return result
+
+    async def delete_event(self, owner_id: str, item: MirroredEvent) -> None:
+        provider, _, calendar = await self._target(owner_id, item)
+        await provider.delete_event(calendar.provider_id, item.event.provider_id)
+        await self.store.delete_event(calendar.id, item.event.provider_id)
+
+    # --- contacts ------------------------------------------------------------------------
+    async def contacts(self, owner_id: str) -> list[tuple[str, str, Contact]]:
+        integrations = await self.serving_integrations(owner_id, "contacts")
+        for integration in integrations:
+            if integration.granted.contacts.rank > 0:
+                provider = await self.connections.provider(integration)
+                await self.syncer.sync_contacts(integration, provider)
+        return await self.store.list_contacts([i.id for i in integrations])
+
+    async def create_contact(self, integration: Integration,
+                             draft: ContactDraft) -> tuple[str, Contact]:
+        provider = await self.connections.provider(integration)
+        contact = await provider.create_contact(draft)
+        public_id = await self.store.put_contact(integration.id, contact)
+        return public_id, contact
+
+
+def contact_public_id(integration_id: str, provider_id: str) -> str:
+    return opaque_id("contact", integration_id, provider_id)
