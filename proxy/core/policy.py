@@ -292,7 +292,7 @@ def prompt_service(policy: Policy, preferred: Service | None = None) -> Service 
     """The Office 365 service to prompt for: ``preferred`` if allowed, else Graph, else EWS."""
     allowed = policy.allowed_services
     for candidate in (preferred, Service.GRAPH, Service.EWS_O365):
-        if candidate is not None and candidate in allowed and candidate is not Service.EXCHANGE_MAPI:
+        if candidate is not None and candidate in allowed:
             return candidate
     return None
 

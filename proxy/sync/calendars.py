@@ -61,10 +61,11 @@ class CalendarService:
         return [(integration, r) for r in records]
 
     async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
-        owned = await self._owned_calendar(owner_id, calendar_id)
+        owned = await self.resolve_calendar(owner_id, calendar_id)
         return await self.store.set_calendar_synced(owned[1].id, synced)
 
-    async def _owned_calendar(self, owner_id: str, calendar_id: str | None) -> Owned:
+    async def resolve_calendar(self, owner_id: str, calendar_id: str | None) -> Owned:
+        """The owner's calendar ``calendar_id``, or the primary one for ``None``."""
         pairs = await self.calendars(owner_id)
         for pair in pairs:
             if calendar_id is None and pair[1].is_primary and pair[1].synced:
@@ -86,6 +87,14 @@ class CalendarService:
         await self._refresh(pairs)
         ids = [p[1].id for p in pairs]
         return expand(await self.store.events_in_range(ids, start, end), start, end)
+
+    async def feed_items(self, owner_id: str, start: datetime,
+                         end: datetime) -> list[MirroredEvent]:
+        """The mirrored items of a feed window, series unexpanded (masters with RRULE)."""
+        pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
+        await self._refresh(pairs)
+        items = await self.store.events_in_range([p[1].id for p in pairs], start, end)
+        return sorted(items, key=lambda i: i.id)
 
     async def _refresh(self, pairs: list[Owned]) -> None:
         by_integration: dict[str, tuple[Integration, list[CalendarRecord]]] = {}
@@ -114,9 +123,8 @@ class CalendarService:
         raise NotFound("event: no such event", "event_not_found")
 
     # --- writes ----------------------------------------------------------------------------
-    async def create_event(self, owner_id: str, calendar_id: str | None,
-                           draft: EventDraft) -> MirroredEvent:
-        integration, calendar = await self._owned_calendar(owner_id, calendar_id)
+    async def create_event(self, owned: Owned, draft: EventDraft) -> MirroredEvent:
+        integration, calendar = owned
         provider = await self.connections.provider(integration)
         created = await provider.create_event(calendar.provider_id, draft)
         item = mirror_event(integration.id, calendar, created)
@@ -125,7 +133,7 @@ class CalendarService:
 
     async def _target(self, owner_id: str, item: MirroredEvent) -> tuple[
             Provider, Integration, CalendarRecord]:
-        integration, calendar = await self._owned_calendar(owner_id, item.calendar_id)
+        integration, calendar = await self.resolve_calendar(owner_id, item.calendar_id)
         return await self.connections.provider(integration), integration, calendar
 
     async def update_event(self, owner_id: str, item: MirroredEvent,

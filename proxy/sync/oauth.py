@@ -133,16 +133,15 @@ async def _json_body(response: aiohttp.ClientResponse) -> dict[str, Any]:
 class StoredTokenSource:
     """The :class:`~proxy.providers.base.TokenSource` of one integration.
 
-    Tokens live encrypted in the store; concurrent callers share one refresh.
+    Tokens live encrypted in the store; concurrent callers of one provider share one
+    refresh (the provider, and so this source, is cached per integration).
     """
-
-    _locks: dict[str, asyncio.Lock] = {}
 
     def __init__(self, store: Store, http: aiohttp.ClientSession, spec: OAuthSpec,
                  settings: Settings, integration_id: str) -> None:
         self.store, self.http, self.spec = store, http, spec
         self.settings, self.integration_id = settings, integration_id
-        self._lock = self._locks.setdefault(integration_id, asyncio.Lock())
+        self._lock = asyncio.Lock()
 
     async def access_token(self) -> str:
         creds = await self.store.get_credentials(self.integration_id)

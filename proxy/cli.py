@@ -1,0 +1,104 @@
+"""The ``calproxy`` command line: serve, demo, and administration.
+
+Administration commands print the created id or token alone on their last line, so
+scripts can take ``| tail -n1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from proxy.config import ConfigError, Settings, load_settings
+from proxy.core.policy import apply_patch, load_policy, stored_form
+from proxy.errors import CalproxyError
+from proxy.store.records import Role
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calproxy", description=__doc__)
+    parser.add_argument("--config", help="a TOML file of settings (environment wins)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server")
+    demo = sub.add_parser("demo", help="run everything embedded, with seeded users")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--once", action="store_true",
+                      help="seed, print the session, run the sample requests and exit")
+    account = sub.add_parser("account", help="accounts").add_subparsers(dest="action",
+                                                                          required=True)
+    create_account = account.add_parser("create", help="create an account")
+    create_account.add_argument("--name", required=True)
+    create_account.add_argument("--domain", action="append", default=[],
+                                help="an allowed email domain (repeatable)")
+    user = sub.add_parser("user", help="users").add_subparsers(dest="action", required=True)
+    create_user = user.add_parser("create", help="create a user")
+    create_user.add_argument("--account", required=True)
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--admin", action="store_true")
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action",
+                                                                     required=True)
+    create_token = token.add_parser("create", help="issue an API token (printed once)")
+    create_token.add_argument("--email", required=True)
+    return parser
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> str:
+    """Run one administration command against the store; return what to print."""
+    from proxy.store.sql import open_store
+
+    store = await open_store(settings)
+    try:
+        if args.command == "account":
+            policy = load_policy({})
+            if args.domain:
+                policy = apply_patch(policy, {"allowed_domains": {"value": args.domain}})
+            return (await store.create_account(args.name, stored_form(policy))).id
+        if args.command == "user":
+            role = Role.ADMIN if args.admin else Role.MEMBER
+            return (await store.create_user(args.account, args.email, role)).id
+        user = await store.get_user_by_email(args.email.lower())
+        if user is None:
+            raise CalproxyError(f"no user with email {args.email}")
+        return await store.create_token(user.id)
+    finally:
+        await store.close()
+
+
+def _serve(settings: Settings) -> None:
+    from proxy.http.app import create_app
+    from proxy.store.sql import open_store
+
+    async def app_factory() -> web.Application:
+        return create_app(settings, await open_store(settings))
+
+    web.run_app(app_factory(), host=settings.host, port=settings.port,
+                print=lambda text: print(f"calproxy listening on {settings.base_url}"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            from proxy.demo import run_demo
+
+            return run_demo(port=args.port, once=args.once)
+        settings = load_settings(toml_path=args.config)
+        if args.command == "serve":
+            _serve(settings)
+            return 0
+        result = asyncio.run(_admin(settings, args))
+        print(result)
+        return 0
+    except ConfigError as exc:
+        print(f"calproxy: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except CalproxyError as exc:
+        print(f"calproxy: {exc.message}", file=sys.stderr)
+        return 1
+

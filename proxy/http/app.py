@@ -1,0 +1,88 @@
+"""The application factory and the one route table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from proxy.config import Settings
+from proxy.http import (
+    account,
+    calendars,
+    contacts,
+    delegates,
+    events,
+    feeds,
+    integrations,
+    me,
+)
+from proxy.http.auth import auth_middleware
+from proxy.http.errors import error_middleware
+from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.providers import Registry, default_registry
+from proxy.store.interface import Store
+from proxy.sync.calendars import CalendarService
+from proxy.sync.connections import Connections
+from proxy.sync.driver import Syncer
+
+ROUTES: list[tuple[str, str, object]] = [
+    ("GET", "/v1/me", me.me),
+    ("POST", "/v1/me/sign-in", me.sign_in),
+    ("GET", "/v1/account/settings", account.get_settings),
+    ("PATCH", "/v1/account/settings", account.patch_settings),
+    ("GET", "/v1/account/users", account.list_users),
+    ("GET", "/v1/me/integrations", integrations.list_integrations),
+    ("POST", "/v1/me/integrations", integrations.create_integration),
+    ("DELETE", "/v1/me/integrations/{id}", integrations.delete_integration),
+    ("GET", "/oauth/callback", integrations.oauth_callback),
+    ("GET", "/v1/me/delegates", delegates.list_delegates),
+    ("PUT", "/v1/me/delegates/{email}", delegates.put_delegate),
+    ("DELETE", "/v1/me/delegates/{email}", delegates.delete_delegate),
+    ("GET", "/v1/me/delegators", delegates.list_delegators),
+    ("GET", "/v1/users/{user}/calendars", calendars.list_calendars),
+    ("PATCH", "/v1/users/{user}/calendars/{id}", calendars.patch_calendar),
+    ("GET", "/v1/users/{user}/events", events.list_events),
+    ("POST", "/v1/users/{user}/events", events.create_event),
+    ("GET", "/v1/users/{user}/events/{id}", events.get_event),
+    ("PATCH", "/v1/users/{user}/events/{id}", events.update_event),
+    ("DELETE", "/v1/users/{user}/events/{id}", events.delete_event),
+    ("GET", "/v1/users/{user}/freebusy", events.freebusy),
+    ("GET", "/v1/users/{user}/contacts", contacts.list_contacts),
+    ("POST", "/v1/users/{user}/contacts", contacts.create_contact),
+    ("GET", "/v1/users/{user}/contacts/{id}", contacts.get_contact),
+    ("GET", "/v1/me/feeds", feeds.list_feeds),
+    ("POST", "/v1/me/feeds", feeds.create_feed),
+    ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
+    ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+]
+
+
+def create_app(settings: Settings, store: Store,
+               registry: Registry | None = None) -> web.Application:
+    """The calproxy app over an opened ``store``; the app closes it on cleanup."""
+    app = web.Application(middlewares=[error_middleware, auth_middleware],
+                          client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[REGISTRY] = registry if registry is not None else default_registry()
+    app[feeds.FEED_CACHE] = {}
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+    app.cleanup_ctx.append(_services)
+    return app
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    """Own the outbound HTTP session, provider connections and the store."""
+    timeout = aiohttp.ClientTimeout(total=60, connect=10)
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as http:
+        app[HTTP] = http
+        connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
+        app[CONNECTIONS] = connections
+        app[CALENDARS] = CalendarService(app[STORE], app[SETTINGS], connections,
+                                         Syncer(app[STORE], app[SETTINGS]))
+        yield
+        await connections.close()
+    await app[STORE].close()

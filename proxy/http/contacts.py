@@ -1,0 +1,98 @@
+"""Contacts: the owner's alone; creating needs write in policy and grant."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from proxy.core.access import check_contacts
+from proxy.core.model import ContactDraft, EmailAddress, PhoneNumber
+from proxy.errors import BadRequest, NotFound
+from proxy.http.context import resolve_target
+from proxy.http.input import get_str, json_body, only_fields
+from proxy.http.keys import CALENDARS, STORE
+from proxy.render.json import contact_json
+from proxy.store.records import Integration
+
+
+def _granted(integrations: list[Integration]) -> Integration | None:
+    ranked = sorted(integrations, key=lambda i: -i.granted.contacts.rank)
+    return ranked[0] if ranked else None
+
+
+async def list_contacts(request: web.Request) -> web.Response:
+    target = await resolve_target(request)
+    integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
+                                                                     "contacts")
+    best = _granted(integrations)
+    check_contacts(target.relation, target.policy.account_permissions,
+                   best.granted if best else None, write=False)
+    items = await request.app[CALENDARS].contacts(target.owner.id)
+    return web.json_response({"contacts": [contact_json(cid, c) for cid, _, c in items]})
+
+
+async def get_contact(request: web.Request) -> web.Response:
+    target = await resolve_target(request)
+    integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
+                                                                     "contacts")
+    best = _granted(integrations)
+    check_contacts(target.relation, target.policy.account_permissions,
+                   best.granted if best else None, write=False)
+    found = await request.app[STORE].get_contact(request.match_info["id"])
+    if found is None or found[1] not in {i.id for i in integrations}:
+        raise NotFound("contact: no such contact", "contact_not_found")
+    return web.json_response(contact_json(found[0], found[2]))
+
+
+async def create_contact(request: web.Request) -> web.Response:
+    target = await resolve_target(request)
+    body = await json_body(request)
+    draft = parse_contact(body)
+    integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
+                                                                     "contacts")
+    best = _granted(integrations)
+    check_contacts(target.relation, target.policy.account_permissions,
+                   best.granted if best else None, write=True)
+    assert best is not None
+    public_id, contact = await request.app[CALENDARS].create_contact(best, draft)
+    return web.json_response(contact_json(public_id, contact), status=201)
+
+
+def parse_contact(body: dict[str, object]) -> ContactDraft:
+    fields = {"display_name", "given_name", "surname", "emails", "phones", "company",
+              "job_title"}
+    only_fields(body, fields)
+    emails = _entries(body.get("emails"), "emails", "address")
+    phones = _entries(body.get("phones"), "phones", "number")
+    draft = ContactDraft(
+        display_name=get_str(body, "display_name", max_len=500),
+        given_name=get_str(body, "given_name", max_len=200),
+        surname=get_str(body, "surname", max_len=200),
+        emails=tuple(EmailAddress(a, t) for a, t in emails),
+        phones=tuple(PhoneNumber(n, t) for n, t in phones),
+        company=get_str(body, "company", max_len=500),
+        job_title=get_str(body, "job_title", max_len=500),
+    )
+    if not (draft.display_name or draft.given_name or draft.surname or draft.emails):
+        raise BadRequest("display_name: a contact needs a name or an email", "missing_field")
+    return draft
+
+
+_TYPES = {"emails": {"work", "home", "other"}, "phones": {"mobile", "work", "home", "other"}}
+
+
+def _entries(raw: object, name: str, key: str) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadRequest(f"{name}: expected a list", "invalid_field")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get(key), str):
+            raise BadRequest(f"{name}[{i}].{key}: required string", "invalid_field")
+        only_fields(item, {key, "type"}, f"{name}[{i}].")
+        kind = item.get("type", "other")
+        if kind not in _TYPES[name]:
+            raise BadRequest(f"{name}[{i}].type: expected one of "
+                             f"{', '.join(sorted(_TYPES[name]))}", "invalid_field")
+        out.append((item[key], kind))
+    return out

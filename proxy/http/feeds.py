@@ -1,0 +1,133 @@
+"""Feed management and the secret ICS URL.
+
+A feed is rendered only when its data changed: each feed's last answer is kept with a
+fingerprint of the mirrored items it came from, and conditional requests are answered
+304 from that without rendering. ETags hash the rendered (already redacted) bytes, so
+they carry nothing a subscriber could not read in the feed itself.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+from aiohttp import web
+
+from proxy.core.mirror import MirroredEvent
+from proxy.errors import BadRequest, NotFound
+from proxy.http.auth import current_user
+from proxy.http.input import get_bool, get_int, json_body, only_fields
+from proxy.http.keys import CALENDARS, SETTINGS, STORE
+from proxy.http.views import feed_json
+from proxy.ics import audience_for, render_feed
+from proxy.redaction import Detail, redact
+from proxy.redaction.visible import RecurrenceRef
+from proxy.store.records import Feed
+
+DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
+FEED_CACHE = web.AppKey("feed_cache", dict)
+CACHE_CONTROL = "private, max-age=300"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    fingerprint: int
+    body: bytes
+    gzipped: bytes
+    etag: str
+    last_modified: datetime
+
+
+async def list_feeds(request: web.Request) -> web.Response:
+    feeds = await request.app[STORE].list_feeds(current_user(request).id)
+    return web.json_response({"feeds": [feed_json(f) for f in feeds if not f.revoked]})
+
+
+async def create_feed(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    only_fields(body, {"detail", "include_private", "past_days", "future_days"})
+    detail = body.get("detail", "busy")
+    if detail not in DETAILS:
+        raise BadRequest("detail: expected busy, limited or full", "invalid_field")
+    include_private = bool(get_bool(body, "include_private", False))
+    if include_private and detail != "full":
+        raise BadRequest("include_private: only meaningful with detail full", "invalid_field")
+    feed, secret = await request.app[STORE].create_feed(
+        current_user(request).id, detail, include_private,
+        get_int(body, "past_days", 30, 0, 366), get_int(body, "future_days", 365, 1, 731))
+    url = f"{request.app[SETTINGS].base_url}/feeds/{secret}.ics"
+    return web.json_response(feed_json(feed, url), status=201)
+
+
+async def delete_feed(request: web.Request) -> web.Response:
+    if not await request.app[STORE].revoke_feed(current_user(request).id,
+                                                request.match_info["id"]):
+        raise NotFound("feed: no such feed", "feed_not_found")
+    request.app[FEED_CACHE].pop(request.match_info["id"], None)
+    return web.Response(status=204)
+
+
+async def serve_feed(request: web.Request) -> web.StreamResponse:
+    feed = await request.app[STORE].feed_for_secret(request.match_info["secret"])
+    if feed is None:
+        raise NotFound("No such feed.", "feed_not_found")
+    now = datetime.now(UTC)
+    start = now - timedelta(days=feed.past_days)
+    end = now + timedelta(days=feed.future_days)
+    items = await request.app[CALENDARS].feed_items(feed.owner_id, start, end)
+    rendered = _cached_render(request, feed, items)
+    headers = {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL,
+               "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+               "Vary": "Accept-Encoding"}
+    if _not_modified(request, rendered):
+        return web.Response(status=304, headers=headers)
+    body = rendered.body
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body, headers["Content-Encoding"] = rendered.gzipped, "gzip"
+    response = web.Response(body=body, headers=headers, charset="utf-8",
+                            content_type="text/calendar")
+    return response
+
+
+def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent]) -> Rendered:
+    cache: dict[str, Rendered] = request.app[FEED_CACHE]
+    fingerprint = hash(tuple(items))
+    cached = cache.get(feed.id)
+    if cached is not None and cached.fingerprint == fingerprint:
+        return cached
+    detail = DETAILS[feed.detail]
+    audience = audience_for(detail, feed.include_private)
+    visible, withheld = [], []
+    for item in items:
+        shown = redact(item, audience)
+        if shown is not None:
+            visible.append(shown)
+        elif item.event.recurrence is not None and item.series_public_id is not None:
+            withheld.append(RecurrenceRef(item.series_public_id,
+                                          item.event.recurrence.original_start, True))
+    updated = [i.event.updated for i in items if i.event.updated is not None]
+    last_modified = max(updated, default=feed.created).astimezone(UTC).replace(microsecond=0)
+    body = render_feed(visible, name="Calendar", detail=detail, generated_at=last_modified,
+                       withheld=withheld)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
+                        last_modified)
+    cache[feed.id] = rendered
+    return rendered
+
+
+def _not_modified(request: web.Request, rendered: Rendered) -> bool:
+    match = request.headers.get("If-None-Match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return rendered.etag in tags or "*" in tags
+    since = request.headers.get("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        return rendered.last_modified <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
