@@ -1,0 +1,145 @@
+"""A live calproxy on loopback over a real store, with the in-memory provider behind the
+OAuth services and the Microsoft identity emulator doing the OAuth dance.
+
+``world`` seeds the cast of the demo: an executive, an assistant (delegate without
+private access), a chief of staff (delegate with it), a colleague, and an outsider in
+another account.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from proxy.config import Settings
+from proxy.core.model import Service
+from proxy.http.app import create_app
+from proxy.providers import GOOGLE_OAUTH, MICROSOFT_OAUTH
+from proxy.providers.base import Connection, Provider, ServiceEntry
+from proxy.providers.memory import MemoryBackend, MemoryProvider
+from proxy.store.records import Role
+from proxy.store.sql import SqlStore, open_store
+from tests.fixtures.ms_identity import MicrosoftIdentity
+
+CLIENT_ID, CLIENT_SECRET = "calproxy-test-client", "calproxy-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Live:
+    url: str
+    http: aiohttp.ClientSession
+    store: SqlStore
+    backend: MemoryBackend
+    identity: MicrosoftIdentity
+    settings: Settings
+    tokens: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+
+    async def call(self, who: str | None, method: str, path: str,
+                   **kwargs: Any) -> tuple[int, Any, aiohttp.ClientResponse]:
+        headers = dict(kwargs.pop("headers", {}))
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        async with self.http.request(method, self.url + path, headers=headers,
+                                     **kwargs) as response:
+            raw = await response.read()
+            try:
+                body = await response.json(content_type=None) if raw else None
+            except ValueError:
+                body = raw
+            return response.status, body, response
+
+    async def connect(self, who: str, service: str = "graph",
+                      permissions: dict[str, str] | None = None) -> dict[str, Any]:
+        """The whole OAuth dance over real HTTP: POST, authorize (302), callback."""
+        payload: dict[str, Any] = {"service": service}
+        if permissions:
+            payload["permissions"] = permissions
+        status, body, _ = await self.call(who, "POST", "/v1/me/integrations", json=payload)
+        assert status == 201, body
+        async with self.http.get(body["authorize_url"]) as response:
+            answer = await response.json(content_type=None)
+            assert response.status == 200, answer
+        return dict(answer)
+
+    def mailbox(self, who: str) -> str:
+        return self.ids[f"integration:{who}"]
+
+
+def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
+    def factory(connection: Connection) -> Provider:
+        return MemoryProvider(backend, connection)
+
+    return {
+        Service.GRAPH: ServiceEntry(factory, oauth=MICROSOFT_OAUTH),
+        Service.GOOGLE: ServiceEntry(factory, oauth=GOOGLE_OAUTH),
+    }
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
+    idp = TestServer(identity.app(), host="127.0.0.1")
+    await idp.start_server()
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
+        host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
+        ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
+    )
+    store = await open_store(settings)
+    backend = MemoryBackend()
+    server = TestServer(create_app(settings, store, memory_registry(backend)),
+                        host="127.0.0.1", port=port)
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
+    await server.close()
+    await idp.close()
+
+
+CAST = {
+    "exec": ("exec@acme.example", Role.MEMBER),
+    "assistant": ("assistant@acme.example", Role.MEMBER),
+    "chief": ("chief@acme.example", Role.MEMBER),
+    "colleague": ("colleague@acme.example", Role.MEMBER),
+    "admin": ("admin@acme.example", Role.ADMIN),
+}
+
+
+@pytest.fixture
+async def world(live: Live) -> Live:
+    """The cast, tokens, delegations, and the executive connected to the memory provider."""
+    account = await live.store.create_account("Acme", {})
+    other = await live.store.create_account("Other", {})
+    live.ids["account"] = account.id
+    for who, (email, role) in CAST.items():
+        user = await live.store.create_user(account.id, email, role)
+        live.ids[who] = user.id
+        live.tokens[who] = await live.store.create_token(user.id)
+        live.identity.add_user(email)
+    outsider = await live.store.create_user(other.id, "outsider@other.example", Role.MEMBER)
+    live.ids["outsider"] = outsider.id
+    live.tokens["outsider"] = await live.store.create_token(outsider.id)
+    await live.call("exec", "PUT", "/v1/me/delegates/assistant@acme.example",
+                    json={"can_schedule": True, "can_view_private": False})
+    await live.call("exec", "PUT", "/v1/me/delegates/chief@acme.example",
+                    json={"can_schedule": True, "can_view_private": True})
+    connected = await live.connect("exec")
+    assert connected["status"] == "connected"
+    live.ids["integration:exec"] = connected["id"]
+    return live
