@@ -36,7 +36,9 @@ class Store(Protocol):
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
     async def get_account(self, account_id: str) -> Account | None: ...
-    async def save_account_settings(self, account_id: str, settings: Mapping[str, Any]) -> Account: ...
+    async def save_account_settings(
+        self, account_id: str, settings: Mapping[str, Any],
+    ) -> Account: ...
     async def create_user(self, account_id: str, email: str, role: Role) -> User:
         """Emails are stored lower-case and unique; a duplicate raises ``Conflict``."""
     async def get_user(self, user_id: str) -> User | None: ...
@@ -63,14 +65,16 @@ class Store(Protocol):
     async def list_account_integrations(self, account_id: str) -> list[Integration]: ...
     async def update_integration(
         self, integration_id: str, *, status: IntegrationStatus | None = None,
-        reason: str | None | EllipsisType = ..., granted: Permissions | None = None,
-        scopes: str | None = None, oauth_state: str | None | EllipsisType = ...,
-        details: Mapping[str, str] | None = None,
+        reason: str | EllipsisType | None = ..., granted: Permissions | None = None,
+        scopes: str | None = None, oauth_state: str | EllipsisType | None = ...,
+        details: Mapping[str, str] | None = None, requested: Permissions | None = None,
     ) -> Integration:
         """Change the given fields (``...`` = leave as is; ``None`` for reason/state clears)."""
     async def get_credentials(self, integration_id: str) -> dict[str, str]:
         """Decrypted credentials (OAuth tokens, PKCE verifier, EWS password)."""
-    async def set_credentials(self, integration_id: str, credentials: Mapping[str, str]) -> None: ...
+    async def set_credentials(
+        self, integration_id: str, credentials: Mapping[str, str],
+    ) -> None: ...
     async def delete_integration(self, integration_id: str) -> None:
         """Forget the integration, its credentials, calendars, mirrored events, contacts."""
 

@@ -1,0 +1,54 @@
+"""The one implementation of :class:`proxy.store.interface.Store`: SQLAlchemy 2 Core over
+async drivers (aiosqlite for SQLite, asyncpg for PostgreSQL).
+
+The methods are grouped by concept in mixins (people, integrations, events, contacts) that
+share the engine and the credentials cipher; every method runs in one transaction of its
+own, and nothing outside this package sees a connection or a row. :func:`open_store` is
+the way in: engine from the settings, migrations applied, store returned.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from proxy.config import Settings
+from proxy.store import migrations
+from proxy.store.crypto import CredentialCipher
+from proxy.store.engine import make_engine
+from proxy.store.sql_contacts import ContactOps
+from proxy.store.sql_events import EventOps
+from proxy.store.sql_integrations import IntegrationOps
+from proxy.store.sql_people import PeopleOps
+
+
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
+    """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
+    engine and a cipher, then :meth:`migrate`)."""
+
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
+        super().__init__(engine, cipher)
+
+    async def migrate(self) -> None:
+        """Apply pending schema migrations (idempotent, safe to run concurrently)."""
+        await migrations.migrate(self._engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+async def open_store(settings: Settings, *, search_path: str | None = None) -> SqlStore:
+    """Open the store at ``settings.database_url`` with migrations applied.
+
+    Credentials are encrypted with ``settings.secret_key``; without one the store still
+    opens (administration commands need no secret) but reading or writing credentials
+    raises :class:`~proxy.store.crypto.SecretKeyError`. ``search_path`` (PostgreSQL only)
+    puts the tables in another schema.
+    """
+    store = SqlStore(make_engine(settings.database_url, search_path=search_path),
+                     CredentialCipher(settings.secret_key))
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store

@@ -1,0 +1,61 @@
+"""What the parts of :class:`proxy.store.sql.SqlStore` share: the engine, the cipher,
+transactions, ids, hashing, and the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from proxy.store.crypto import CredentialCipher
+from proxy.store.engine import read_transaction, write_transaction
+
+T = TypeVar("T")
+
+#: rows per statement when deleting by lists of ids (stays far below every backend's
+#: bound-parameter limit)
+CHUNK = 500
+
+
+def new_id() -> str:
+    """A random URL-safe id (128 bits) for rows that have no derived public id."""
+    return secrets.token_urlsafe(16)
+
+
+def sha256_hex(secret: str) -> str:
+    """The stored form of a high-entropy secret (token, feed secret): a fast hash is
+    enough because guessing the input is as hard as guessing the secret itself."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class StoreBase:
+    """Holds the engine and the credentials cipher; hands out transactions."""
+
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
+        self._engine = engine
+        self._cipher = cipher
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return read_transaction(self._engine)
+
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return write_transaction(self._engine)

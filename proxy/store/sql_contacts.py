@@ -1,0 +1,92 @@
+"""The contacts mirror: one row per contact (public id, integration, provider id, JSON);
+the sync cursor sits on the integration row. Rounds land in one transaction, as events do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from proxy.core.mirror import opaque_id
+from proxy.core.model import Contact
+from proxy.errors import NotFound
+from proxy.store.codec import contact_from_json, contact_to_json
+from proxy.store.schema import contacts, integrations
+from proxy.store.sql_base import StoreBase, chunks
+
+
+def contact_public_id(integration_id: str, provider_id: str) -> str:
+    return opaque_id("contact", integration_id, provider_id)
+
+
+def contact_row(integration_id: str, contact: Contact) -> dict[str, Any]:
+    return {"id": contact_public_id(integration_id, contact.provider_id),
+            "integration_id": integration_id, "provider_id": contact.provider_id,
+            "doc": contact_to_json(contact)}
+
+
+def _entry(row: Row[Any]) -> tuple[str, str, Contact]:
+    return row.id, row.integration_id, contact_from_json(row.doc)
+
+
+async def _lock_integration(conn: AsyncConnection, integration_id: str) -> None:
+    found = await conn.scalar(select(integrations.c.id).where(
+        integrations.c.id == integration_id).with_for_update())
+    if found is None:
+        raise NotFound("unknown integration", code="integration_not_found")
+
+
+async def _replace_contacts(conn: AsyncConnection, integration_id: str,
+                            rows: Sequence[dict[str, Any]], removed: Sequence[str],
+                            full: bool) -> None:
+    mine = contacts.c.integration_id == integration_id
+    if full:
+        await conn.execute(delete(contacts).where(mine))
+    else:
+        doomed = sorted({*removed, *(r["provider_id"] for r in rows)})
+        for part in chunks(doomed):
+            await conn.execute(delete(contacts).where(mine & contacts.c.provider_id.in_(part)))
+    if rows:
+        await conn.execute(insert(contacts), list(rows))
+
+
+class ContactOps(StoreBase):
+    async def apply_contact_sync(
+        self, integration_id: str, changed: Sequence[Contact], removed: Sequence[str],
+        cursor: str | None, synced_at: datetime, full: bool,
+    ) -> None:
+        """Write one contacts round in one transaction: ``removed`` are provider ids,
+        ``full=True`` replaces the whole mirror; the cursor moves with the data."""
+        rows = list({c.provider_id: contact_row(integration_id, c) for c in changed}.values())
+        async with self._write() as conn:
+            await _lock_integration(conn, integration_id)
+            await _replace_contacts(conn, integration_id, rows, removed, full)
+            await conn.execute(update(integrations).where(integrations.c.id == integration_id)
+                               .values(contacts_cursor=cursor, contacts_synced_at=synced_at))
+
+    async def list_contacts(self, integration_ids: Sequence[str]) -> list[tuple[str, str, Contact]]:
+        """(public id, integration id, contact) for every mirrored contact, by name."""
+        if not integration_ids:
+            return []
+        async with self._read() as conn:
+            rows = (await conn.execute(select(contacts).where(
+                contacts.c.integration_id.in_(list(integration_ids))))).all()
+        found = [_entry(r) for r in rows]
+        return sorted(found, key=lambda e: (e[2].display_name.casefold(), e[0]))
+
+    async def get_contact(self, contact_id: str) -> tuple[str, str, Contact] | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(contacts).where(contacts.c.id == contact_id))).first()
+        return _entry(row) if row else None
+
+    async def put_contact(self, integration_id: str, contact: Contact) -> str:
+        """Write-through of a created (or changed) contact; return its public id."""
+        row = contact_row(integration_id, contact)
+        async with self._write() as conn:
+            await _lock_integration(conn, integration_id)
+            await _replace_contacts(conn, integration_id, [row], (), full=False)
+        return str(row["id"])
