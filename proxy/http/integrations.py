@@ -22,7 +22,7 @@ from proxy.http.context import caller_policy
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
 from proxy.http.views import integration_json
-from proxy.providers.base import Connection
+from proxy.providers.base import Connection, ServiceEntry
 from proxy.store.records import Integration, IntegrationStatus, User
 from proxy.sync.oauth import exchange_code, start_authorization
 
@@ -36,6 +36,14 @@ EWS_O365_WARNING = ("Microsoft is retiring EWS in Exchange Online from October 2
 async def list_integrations(request: web.Request) -> web.Response:
     items = await request.app[STORE].list_integrations(current_user(request).id)
     return web.json_response({"integrations": [integration_json(i) for i in items]})
+
+
+def _entry(request: web.Request, service: Service) -> ServiceEntry:
+    entry = request.app[REGISTRY].get(service)
+    if entry is None:
+        raise Unprocessable(f"service: {service.value} is not available on this server.",
+                            "service_unavailable")
+    return entry
 
 
 def _service(body: dict[str, Any]) -> Service:
@@ -61,7 +69,7 @@ async def create_integration(request: web.Request) -> web.Response:
         if not ews_host_allowed(policy, service, urlsplit(ews_url).hostname or ""):
             raise Unprocessable("ews_url: the host is not on the account's list of EWS hosts.",
                                 "ews_host_not_allowed")
-        entry = request.app[REGISTRY][service]
+        entry = _entry(request, service)
         if entry.validate_connect is not None:
             await entry.validate_connect(request.app[SETTINGS], {"ews_url": ews_url},
                                          policy.ews_hosts.value, service)
@@ -87,7 +95,7 @@ async def _connect_ews(request: web.Request, user: User, body: dict[str, Any], e
     password = get_str(body, "password", required=True, max_len=1000) or ""
     credentials = {"ews_url": ews_url, "username": username, "password": password}
     app = request.app
-    entry = app[REGISTRY][Service.EXCHANGE_EWS]
+    entry = _entry(request, Service.EXCHANGE_EWS)
     provider = entry.factory(Connection(app[SETTINGS], app[HTTP], credentials,
                                         mailbox_key=f"probe:{user.id}"))
     try:
@@ -115,17 +123,24 @@ async def _drop_previous(request: web.Request, user: User, service: Service) -> 
 async def begin_oauth_flow(request: web.Request, user: User, service: Service,
                            permissions: Permissions, details: dict[str, str]) -> tuple[
                                Integration, str]:
-    """Create a pending integration and the authorize URL that finishes it."""
+    """A pending integration (or the user's suspended one of ``service``) and the
+    authorize URL that finishes it."""
     app = request.app
-    oauth = app[REGISTRY][service].oauth
+    oauth = _entry(request, service).oauth
     if oauth is None:
         raise Unprocessable(f"service: {service.value} does not use OAuth", "invalid_field")
     auth = start_authorization(oauth, app[SETTINGS], scopes_for(service, permissions),
                                user.email)
     store = app[STORE]
     for old in await store.list_integrations(user.id):
-        if old.service is service and old.status is IntegrationStatus.PENDING:
-            await store.delete_integration(old.id)
+        if old.service is service and old.status is not IntegrationStatus.CONNECTED:
+            # re-integrating a suspended one keeps its mirror: it restores service
+            await store.set_credentials(old.id, {**await store.get_credentials(old.id),
+                                                 "pkce_verifier": auth.verifier})
+            updated = await store.update_integration(
+                old.id, requested=permissions, oauth_state=auth.state,
+                details={**old.details, **details})
+            return updated, auth.url
     integration = await store.create_integration(
         user.id, service, IntegrationStatus.PENDING, permissions, permissions,
         details=details, credentials={"pkce_verifier": auth.verifier}, oauth_state=auth.state)
@@ -158,7 +173,7 @@ async def oauth_callback(request: web.Request) -> web.Response:
     store = request.app[STORE]
     state = request.query.get("state", "")
     integration = await store.integration_for_state(state) if state else None
-    if integration is None or integration.status is not IntegrationStatus.PENDING:
+    if integration is None or integration.status is IntegrationStatus.CONNECTED:
         raise BadRequest("state: unknown or already used; start the integration again",
                          "invalid_state")
     if "error" in request.query:
@@ -175,7 +190,7 @@ async def oauth_callback(request: web.Request) -> web.Response:
 async def _finish_oauth(request: web.Request, integration: Integration,
                         code: str) -> web.Response:
     app, store = request.app, request.app[STORE]
-    oauth = app[REGISTRY][integration.service].oauth
+    oauth = _entry(request, integration.service).oauth
     assert oauth is not None
     verifier = (await store.get_credentials(integration.id)).get("pkce_verifier", "")
     await store.update_integration(integration.id, oauth_state=None)  # single use

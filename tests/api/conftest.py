@@ -86,6 +86,8 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
     return {
         Service.GRAPH: ServiceEntry(factory, oauth=MICROSOFT_OAUTH),
         Service.GOOGLE: ServiceEntry(factory, oauth=GOOGLE_OAUTH),
+        Service.EWS_O365: ServiceEntry(factory, oauth=MICROSOFT_OAUTH),
+        Service.EXCHANGE_EWS: ServiceEntry(factory),
     }
 
 
