@@ -23,14 +23,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+from aiohttp import web
 
-from proxy.config import Settings  # noqa: E402
-from proxy.providers.base import Connection, Window  # noqa: E402
-from proxy.providers.google import GoogleProvider  # noqa: E402
-from tests.fixtures.google_emulator import GoogleEmulator  # noqa: E402
-from tests.fixtures.google_harness import CodeFlowTokens  # noqa: E402
+from proxy.config import Settings
+from proxy.providers.base import Connection, Window
+from proxy.providers.google import GoogleProvider
+from tests.fixtures.google_emulator import GoogleEmulator
+from tests.fixtures.google_harness import CodeFlowTokens
 
 EMAIL = "exec@example.com"
 
