@@ -1,0 +1,198 @@
+"""The ``graph`` service: Office 365 calendars and contacts through Microsoft Graph v1.0.
+
+Events are synced per calendar with ``calendarView/delta`` over the mirrored window: a
+full round pages through ``@odata.nextLink`` and ends with an ``@odata.deltaLink``; later
+rounds follow that link and get changes and ``@removed`` ids. Graph expands series in a
+calendarView, so this provider delivers occurrences and exceptions (with the series id and
+original start), never masters; deleted occurrences come back as removals. The sync
+cursor is a small JSON blob holding the link to follow and the window it was made for:
+when the mirrored window has moved on by more than a day, or Graph answers 410
+``SyncStateNotFound``, :class:`CursorExpired` asks the driver for a full round.
+
+Requests are built with msgraph-sdk and sent through its middleware (see
+:mod:`proxy.providers.graph_http`, which maps every failure); bodies are read as raw JSON
+(:mod:`proxy.providers.graph_normalize`) and written from drafts
+(:mod:`proxy.providers.graph_write`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+
+from proxy.core.model import (
+    Calendar,
+    Contact,
+    ContactDraft,
+    Event,
+    EventDraft,
+)
+from proxy.errors import CursorExpired, UpstreamError
+from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+from proxy.providers.graph_http import GraphSession
+from proxy.providers.graph_normalize import (
+    calendar_from_graph,
+    contact_from_graph,
+    contact_page,
+    event_page,
+    one_event,
+)
+from proxy.providers.graph_write import contact_body, event_body
+
+#: How far the mirrored window may move before a delta link is abandoned for a full round.
+WINDOW_SLACK = timedelta(days=1)
+
+
+class GraphProvider:
+    """One integration's Graph mailbox, behind :class:`proxy.providers.base.Provider`."""
+
+    capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True,
+                                incremental=True)
+    #: events per delta page (``Prefer: odata.maxpagesize``) and contacts per page
+    page_size = 250
+    contact_page_size = 100
+
+    def __init__(self, connection: Connection, *, timeout: float = 30.0,
+                 retry_cap: float = 2.0, max_retries: int = 2) -> None:
+        self.session = GraphSession(connection.settings, connection.tokens,
+                                    connection.mailbox_key, timeout, retry_cap, max_retries)
+        self.me = self.session.sdk.me
+
+    @property
+    def requests(self) -> int:
+        """Requests sent upstream so far (for benchmarks and tests)."""
+        return self.session.requests
+
+    async def check(self) -> None:
+        """Prove the token works and the mailbox is in Exchange Online.
+
+        A hybrid (on-premises) mailbox answers ``MailboxNotEnabledForRESTAPI`` on its
+        calendar, which surfaces as 422 ``hybrid_not_supported``.
+        """
+        await self.session.call(self.me.to_get_request_information())
+        await self.session.call(self.me.calendar.to_get_request_information())
+
+    async def list_calendars(self) -> list[Calendar]:
+        calendars: list[Calendar] = []
+        info = self.me.calendars.to_get_request_information()
+        while True:
+            body = await self.session.call(info)
+            try:
+                calendars += [calendar_from_graph(c) for c in body["value"]]
+                link = body.get("@odata.nextLink")
+            except (KeyError, TypeError, AttributeError):
+                raise UpstreamError("Graph answered a malformed calendar list") from None
+            if not link:
+                return calendars
+            info = self.me.calendars.with_url(link).to_get_request_information()
+
+    async def sync_events(self, calendar_id: str, cursor: str | None,
+                          window: Window) -> SyncPage:
+        builder = self.me.calendars.by_calendar_id(calendar_id).calendar_view.delta
+        if cursor is None:
+            state: dict[str, Any] = {"cal": calendar_id, "ws": window.start.isoformat(),
+                                     "we": window.end.isoformat()}
+            params = builder.DeltaRequestBuilderGetQueryParameters(
+                start_date_time=_query_time(window.start), end_date_time=_query_time(window.end))
+            info = builder.to_get_request_information(
+                RequestConfiguration(query_parameters=params))
+        else:
+            state = _read_cursor(cursor, calendar_id, window)
+            info = builder.with_url(state["u"]).to_get_request_information()
+        body = await self.session.call(info, page_size=self.page_size)
+        changed, removed = event_page(body, calendar_id)
+        return _sync_page(body, state, changed, removed)
+
+    async def get_event(self, calendar_id: str, event_id: str) -> Event:
+        builder = self._event(calendar_id, event_id)
+        body = await self.session.call(builder.to_get_request_information())
+        return one_event(body, calendar_id)
+
+    async def create_event(self, calendar_id: str, draft: EventDraft) -> Event:
+        if draft.start is None or draft.end is None:
+            raise UpstreamError("Graph needs a start and an end to create an event")
+        builder = self.me.calendars.by_calendar_id(calendar_id).events
+        body = await self.session.call(
+            self.session.request(Method.POST, builder, event_body(draft)))
+        return one_event(body, calendar_id)
+
+    async def update_event(self, calendar_id: str, event_id: str, draft: EventDraft) -> Event:
+        """PATCH the given fields; a new zone alone re-sends the current times in it."""
+        if draft.time_zone and draft.start is None and draft.end is None:
+            current = await self.get_event(calendar_id, event_id)
+            draft = _with_times(draft, current)
+        builder = self._event(calendar_id, event_id)
+        body = await self.session.call(
+            self.session.request(Method.PATCH, builder, event_body(draft)))
+        return one_event(body, calendar_id)
+
+    async def delete_event(self, calendar_id: str, event_id: str) -> None:
+        builder = self._event(calendar_id, event_id)
+        await self.session.call(self.session.request(Method.DELETE, builder))
+
+    async def sync_contacts(self, cursor: str | None) -> ContactPage:
+        """A full listing of the contacts, page by page (``cursor`` is a nextLink)."""
+        builder = self.me.contacts
+        if cursor is None:
+            params = builder.ContactsRequestBuilderGetQueryParameters(
+                top=self.contact_page_size)
+            info = builder.to_get_request_information(
+                RequestConfiguration(query_parameters=params))
+        else:
+            info = builder.with_url(cursor).to_get_request_information()
+        body = await self.session.call(info)
+        contacts = contact_page(body)
+        link = body.get("@odata.nextLink")
+        return ContactPage(contacts, (), link if isinstance(link, str) else None, not link)
+
+    async def create_contact(self, draft: ContactDraft) -> Contact:
+        body = await self.session.call(
+            self.session.request(Method.POST, self.me.contacts, contact_body(draft)))
+        try:
+            return contact_from_graph(body)
+        except (KeyError, TypeError, AttributeError):
+            raise UpstreamError("Graph answered a malformed contact") from None
+
+    async def close(self) -> None:
+        await self.session.aclose()
+
+    def _event(self, calendar_id: str, event_id: str) -> Any:
+        return self.me.calendars.by_calendar_id(calendar_id).events.by_event_id(event_id)
+
+
+def _query_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_cursor(cursor: str, calendar_id: str, window: Window) -> dict[str, Any]:
+    """The stored state; CursorExpired when it cannot serve ``window`` of ``calendar_id``."""
+    try:
+        state = json.loads(cursor)
+        link, start, end = state["u"], state["ws"], state["we"]
+        made_for = (datetime.fromisoformat(start), datetime.fromisoformat(end))
+    except (ValueError, KeyError, TypeError):
+        raise CursorExpired("unreadable Graph sync cursor") from None
+    if state.get("cal") != calendar_id or not isinstance(link, str):
+        raise CursorExpired("the cursor belongs to another calendar")
+    if window.end - made_for[1] > WINDOW_SLACK or made_for[0] - window.start > WINDOW_SLACK:
+        raise CursorExpired("the mirrored window moved on: a full round follows")
+    return dict(state)
+
+
+def _sync_page(body: Any, state: dict[str, Any], changed: tuple[Event, ...],
+               removed: tuple[str, ...]) -> SyncPage:
+    next_link, delta_link = body.get("@odata.nextLink"), body.get("@odata.deltaLink")
+    link = next_link or delta_link
+    if not isinstance(link, str):
+        raise UpstreamError("Graph answered a malformed delta page (no nextLink or deltaLink)")
+    cursor = json.dumps({**state, "u": link}, separators=(",", ":"))
+    return SyncPage(changed, removed, cursor, done=not next_link)
+
+
+def _with_times(draft: EventDraft, current: Event) -> EventDraft:
+    return replace(draft, start=current.start, end=current.end)
