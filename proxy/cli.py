@@ -83,6 +83,8 @@ def _serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore", "aiohttp.access", "kiota_http"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)  # request URLs carry mailbox ids
     try:
         if args.command == "demo":
             from proxy.demo import run_demo
