@@ -10,6 +10,7 @@ colleague through the real OAuth dance; then prints tokens and ready-to-paste co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sys
@@ -231,8 +232,6 @@ async def _main(port: int, once: bool) -> None:
 
 
 def run_demo(port: int = 8080, once: bool = False) -> int:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(port, once))
-    except KeyboardInterrupt:
-        pass
     return 0

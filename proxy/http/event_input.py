@@ -106,11 +106,11 @@ def _attendees(raw: Any) -> tuple[Attendee, ...] | None:
         if not isinstance(item, dict):
             raise BadRequest(f"attendees[{i}]: expected an object", "invalid_field")
         only_fields(item, {"name", "email", "kind", "response"}, where)
-        email = get_str(item, "email", required=True, max_len=320)
+        email = get_str(item, "email", required=True, max_len=320, where=where)
         if email is None or "@" not in email:
             raise BadRequest(f"{where}email: not an email address", "invalid_field")
         out.append(Attendee(
-            name=get_str(item, "name", max_len=500), email=email,
+            name=get_str(item, "name", max_len=500, where=where), email=email,
             kind=_enum(item, "kind", AttendeeKind) or AttendeeKind.REQUIRED,
             response=_enum(item, "response", Response) or Response.NONE))
     return tuple(out)

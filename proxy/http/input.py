@@ -38,8 +38,10 @@ def only_fields(body: dict[str, Any], allowed: set[str], where: str = "") -> Non
 
 
 def get_str(body: dict[str, Any], name: str, required: bool = False,
-            max_len: int = 10_000) -> str | None:
+            max_len: int = 10_000, where: str = "") -> str | None:
+    """``body[name]`` as a string; ``where`` prefixes the field in messages."""
     value = body.get(name)
+    name = where + name
     if value is None:
         if required:
             raise BadRequest(f"{name}: required", "missing_field")
