@@ -212,3 +212,19 @@ async def test_lists_calendars_with_access(env: GoogleEnv) -> None:
     assert calendars[env.email].is_primary and calendars[env.email].can_write
     team = calendars["team@group.calendar.google.com"]
     assert not team.is_primary and not team.can_write and team.time_zone == "Europe/Berlin"
+
+
+async def test_delegate_moves_one_occurrence(env: GoogleEnv) -> None:
+    first = next_monday(14)
+    series = env.emulator.add_series(env.email, "Review", first, first + timedelta(hours=1),
+                                     "FREQ=WEEKLY;COUNT=4", time_zone="America/New_York")
+    _, _, cursor, _ = await full_round(env)
+    second = first + timedelta(weeks=1)
+    instance = f"{series}_{second.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    later = second + timedelta(hours=2)
+    updated = await env.provider.update_event(env.calendar_id, instance, EventDraft(
+        start=later, end=later + timedelta(hours=1), time_zone="America/New_York"))
+    assert updated.recurrence is not None and updated.recurrence.series_id == series
+    assert updated.recurrence.original_start == second and updated.start == later
+    events, _, _, _ = await full_round(env, cursor)
+    assert events[instance].start == later and events[instance].title == "Review"
