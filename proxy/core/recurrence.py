@@ -66,8 +66,6 @@ def _occurrences(master: MirroredEvent, start: datetime, end: datetime) -> Itera
     event = master.event
     duration = _as_datetime(event.end, event) - _as_datetime(event.start, event)
     rules = _ruleset(event)
-    if rules is None:
-        return
     lower = _bound(start - duration, event)
     upper = _bound(end, event)
     for count, when in enumerate(rules.between(lower, upper, inc=True)):
@@ -97,14 +95,15 @@ def _bound(moment: datetime, event: Event) -> datetime:
     return moment
 
 
-def _ruleset(event: Event) -> rruleset | None:
+def _ruleset(event: Event) -> rruleset:
     dtstart = _as_datetime(event.start, event)
     rules = rruleset()
     try:
         for line in event.rrule:
             rules.rrule(rrulestr(_normalize_until(line, dtstart), dtstart=dtstart))
     except (ValueError, TypeError):
-        return None  # an unreadable rule: show the series' first occurrence only
+        rules = rruleset()  # an unreadable rule: show the series' first occurrence only
+        rules.rdate(dtstart)
     for exdate in event.exdates:
         timed = isinstance(exdate, datetime) or event.all_day
         rules.exdate(_as_datetime(exdate, event) if timed else _date_at(exdate, dtstart))
