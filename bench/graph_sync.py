@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+from aiohttp import web
 
 EMAIL = "bench@contoso.com"
 ZONES = ("W. Europe Standard Time", "Pacific Standard Time", "UTC", "Tokyo Standard Time")

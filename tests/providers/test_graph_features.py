@@ -29,8 +29,11 @@ from proxy.errors import (
 )
 from proxy.providers.base import Window
 
+from . import test_graph
 from .contract import sync_round, window
-from .test_graph import EMAIL, GraphHarness, harness  # noqa: F401  (fixture)
+from .test_graph import EMAIL, GraphHarness
+
+harness = test_graph.harness  # the same fixture: identity + Graph emulators, signed in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
