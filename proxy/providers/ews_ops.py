@@ -1,0 +1,197 @@
+"""The blocking exchangelib operations, each run in a worker thread by :class:`EwsSession`.
+
+Every function takes the exchangelib ``Account`` first and returns plain library objects
+(or ids); normalization into the common model happens in :mod:`ews_normalize`. Field lists
+are restricted (``only_fields``) so that exchangelib parses only what calproxy uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from exchangelib import Account, CalendarItem, Contact
+from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
+from exchangelib.folders import Calendar, Contacts
+from exchangelib.items import ID_ONLY, SHALLOW
+from exchangelib.properties import CalendarView, FieldPath
+from exchangelib.services import FindItem
+
+from proxy.errors import CursorExpired, UpstreamNotFound
+
+EVENT_FIELDS = (
+    "subject", "body", "sensitivity", "categories", "datetime_created", "last_modified_time",
+    "uid", "start", "end", "original_start", "is_all_day", "legacy_free_busy_status",
+    "location", "is_cancelled", "type", "organizer", "required_attendees",
+    "optional_attendees", "resources", "_start_timezone", "_end_timezone",
+    "appointment_sequence_number",
+)
+CONTACT_FIELDS = ("display_name", "given_name", "surname", "email_addresses", "phone_numbers",
+                  "company_name", "job_title")
+MAX_SYNC_CHANGES = 512
+GET_ITEM_BATCH = 100
+#: Exchange caps FindItem results (EWSFindCountLimit, 1000 by default): a fuller calendar
+#: view is split in halves until every part fits.
+VIEW_CAP = 1000
+PARALLEL_BATCHES = 4
+
+Change = tuple[str, str, str | None, str | None, str | None]  # kind, id, changekey, uid, type
+
+
+def calendar_folder(account: Account) -> Calendar:
+    return account.calendar
+
+
+def contacts_folder(account: Account) -> Contacts:
+    return account.contacts
+
+
+def sync_changes(account: Account, folder: Calendar, state: str | None) -> tuple[
+        list[Change], str]:
+    """All changes since ``state`` (``None``: every item), 512 per SyncFolderItems call.
+
+    Raises :class:`CursorExpired` when Exchange calls the state invalid.
+    """
+    changes: list[Change] = []
+    try:
+        for kind, item in folder.sync_items(sync_state=state, only_fields=["uid", "type"],
+                                            max_changes_returned=MAX_SYNC_CHANGES):
+            if isinstance(item, ErrorInvalidSyncStateData):
+                raise item
+            if isinstance(item, Exception):
+                continue
+            if kind == "delete":
+                changes.append((kind, item.id, item.changekey, None, None))
+            elif kind in ("create", "update"):
+                changes.append((kind, item.id, item.changekey, item.uid, item.type))
+    except ErrorInvalidSyncStateData:
+        raise CursorExpired("EWS sync state invalid (ErrorInvalidSyncStateData)") from None
+    return changes, str(folder.item_sync_state)
+
+
+def _find_view(account: Account, folder: Calendar, start: datetime, end: datetime) -> list[Any]:
+    service = FindItem(account=account, page_size=VIEW_CAP)
+    fields = {FieldPath(field=CalendarItem.get_field_by_fieldname(name))
+              for name in ("uid", "start", "type")}
+    found = list(service.call(
+        folders=[folder], additional_fields=fields, restriction=None, order_fields=None,
+        shape=ID_ONLY, query_string=None, depth=SHALLOW,
+        calendar_view=CalendarView(start=start, end=end, max_items=VIEW_CAP),
+        max_items=VIEW_CAP, offset=0))
+    for item in found:
+        if isinstance(item, Exception):
+            raise item
+    return found
+
+
+def calendar_view(account: Account, folder: Calendar, start: datetime, end: datetime,
+                  uids: set[str] | None = None) -> list[Any]:
+    """Occurrences, exceptions and single items overlapping [start, end), ids only (plus
+    uid, start, type), optionally only those of the series named by ``uids``."""
+    found = _find_view(account, folder, start, end)
+    if len(found) >= VIEW_CAP and end - start > timedelta(hours=1):
+        middle = start + (end - start) / 2
+        seen: dict[str, Any] = {}
+        for part in (calendar_view(account, folder, start, middle),
+                     calendar_view(account, folder, middle, end)):
+            seen.update({item.id: item for item in part})
+        found = list(seen.values())
+    if uids is not None:
+        found = [item for item in found if item.uid in uids]
+    return found
+
+
+def fetch(account: Account, folder: Any, ids: Sequence[tuple[str, str | None]],
+          fields: Iterable[str] = EVENT_FIELDS) -> list[Any]:
+    """GetItem in batches of 100, up to four batches in flight; missing items are dropped."""
+    only = list(fields)
+    batches = [ids[i:i + GET_ITEM_BATCH] for i in range(0, len(ids), GET_ITEM_BATCH)]
+
+    def one(batch: Sequence[tuple[str, str | None]]) -> list[Any]:
+        return list(account.fetch(ids=batch, folder=folder, only_fields=only,
+                                  chunk_size=GET_ITEM_BATCH))
+
+    if len(batches) <= 1:
+        results = [one(b) for b in batches]
+    else:
+        with ThreadPoolExecutor(PARALLEL_BATCHES) as pool:
+            results = list(pool.map(one, batches))
+    items: list[Any] = []
+    for batch_items in results:
+        for item in batch_items:
+            if isinstance(item, ErrorItemNotFound):
+                continue
+            if isinstance(item, Exception):
+                raise item
+            items.append(item)
+    return items
+
+
+def fetch_one(account: Account, folder: Any, item_id: str,
+              fields: Iterable[str] = EVENT_FIELDS) -> Any:
+    items = fetch(account, folder, [(item_id, None)], fields)
+    if not items:
+        raise UpstreamNotFound("the item does not exist in Exchange")
+    return items[0]
+
+
+def save_new(account: Account, folder: Any, item: Any) -> str:
+    """CreateItem without sending invitations; returns the new item id."""
+    item.account, item.folder = account, folder
+    item.save(send_meeting_invitations="SendToNone")
+    return str(item.id)
+
+
+def update(account: Account, folder: Any, item_id: str, values: dict[str, Any]) -> str:
+    """UpdateItem of just the named fields (SetItemField/DeleteItemField)."""
+    current = fetch_one(account, folder, item_id, ("changekey", "is_all_day"))
+    item = CalendarItem(account=account, folder=folder, id=item_id, changekey=current.changekey)
+    item.is_all_day = current.is_all_day
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.save(update_fields=list(values), send_meeting_invitations="SendToNone")
+    return str(item.id)
+
+
+def delete(account: Account, folder: Any, item_id: str) -> None:
+    fetch_one(account, folder, item_id, ("changekey",))
+    CalendarItem(account=account, folder=folder, id=item_id).delete(
+        send_meeting_cancellations="SendToNone", affected_task_occurrences="AllOccurrences")
+
+
+def contacts_page(account: Account, folder: Contacts, offset: int, size: int) -> tuple[
+        list[Any], bool]:
+    """One page of contacts (FindItem, IndexedPageItemView at ``offset``) and whether it was
+    the last; bodies come with GetItem."""
+    service = FindItem(account=account, page_size=size)
+    found = list(service.call(
+        folders=[folder], additional_fields=None, restriction=None, order_fields=None,
+        shape=ID_ONLY, query_string=None, depth=SHALLOW, calendar_view=None,
+        max_items=size, offset=offset))
+    ids = [(str(i[0]), i[1]) for i in found if isinstance(i, tuple)]
+    items = fetch(account, folder, ids, CONTACT_FIELDS) if ids else []
+    return [i for i in items if isinstance(i, Contact)], len(found) < size
+
+
+def resolve_occurrence(account: Account, folder: Calendar, master_id: str,
+                       original: datetime) -> str:
+    """The EWS item id of the occurrence of ``master_id`` that originally began at
+    ``original``: a modified occurrence's own id, else the CalendarView hit at that time.
+    Raises :class:`UpstreamNotFound` for a deleted or non-existent occurrence."""
+    master = fetch_one(account, folder, master_id,
+                       ("uid", "modified_occurrences", "deleted_occurrences"))
+    for occ in master.modified_occurrences or ():
+        if occ.original_start is not None and occ.original_start.timestamp() == \
+                original.timestamp():
+            return str(occ.item_id.id)
+    for gone in master.deleted_occurrences or ():
+        if gone.start is not None and gone.start.timestamp() == original.timestamp():
+            raise UpstreamNotFound("the occurrence was deleted in Exchange")
+    hits = calendar_view(account, folder, original, original + timedelta(minutes=1),
+                         {master.uid})
+    for hit in hits:
+        if hit.type == "Occurrence" and hit.start.timestamp() == original.timestamp():
+            return str(hit.id)
+    raise UpstreamNotFound("the occurrence does not exist in Exchange")

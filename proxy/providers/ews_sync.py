@@ -1,0 +1,169 @@
+"""Event sync over EWS: CalendarView for full rounds, SyncFolderItems for increments.
+
+A full round records the folder's SyncFolderItems state first (ids, UIDs and item types
+only, 512 per call), then expands the window with CalendarView and fetches bodies with
+GetItem. Recording the state first means that anything changed meanwhile shows up again
+in the next increment rather than being lost.
+
+An increment asks SyncFolderItems what changed since the state (one call when fewer than
+512 changes), fetches changed single items with one GetItem batch, and re-expands only
+the series whose master changed (Exchange reports a changed or deleted occurrence as an
+update of its master). To tell which occurrences of such a series disappeared, the
+cursor keeps, per series, the original starts it delivered: the cursor is a compressed
+JSON blob, opaque to the driver. A cursor whose window has moved to another day is
+reported expired, so the driver resyncs in full and reconciles, bringing in occurrences
+that entered the window.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from proxy.core.model import Event, Service
+from proxy.core.timeutil import to_utc
+from proxy.errors import CursorExpired
+from proxy.providers import ews_ops as ops
+from proxy.providers.base import SyncPage, Window
+from proxy.providers.ews_normalize import occurrence_id, to_event
+from proxy.providers.ews_session import EwsSession
+
+PREFIX = "ews1."
+MASTER = "RecurringMaster"
+
+
+@dataclass
+class Cursor:
+    state: str
+    day: str
+    #: master id -> (uid, original starts in epoch seconds delivered for it)
+    series: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+
+    def encode(self) -> str:
+        raw = json.dumps({"s": self.state, "d": self.day, "m": self.series},
+                         separators=(",", ":")).encode()
+        return PREFIX + base64.urlsafe_b64encode(zlib.compress(raw, 6)).decode()
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        if not text.startswith(PREFIX):
+            raise CursorExpired("not an EWS cursor")
+        try:
+            data = json.loads(zlib.decompress(base64.urlsafe_b64decode(text[len(PREFIX):])))
+            series = {k: (str(v[0]), [int(s) for s in v[1]]) for k, v in data["m"].items()}
+            return cls(str(data["s"]), str(data["d"]), series)
+        except (ValueError, KeyError, TypeError, zlib.error):
+            raise CursorExpired("unreadable EWS cursor") from None
+
+
+def _window_day(window: Window) -> str:
+    return window.start.astimezone(UTC).date().isoformat()
+
+
+def _in_window(event: Event, window: Window) -> bool:
+    return (to_utc(event.end, event.time_zone) > window.start
+            and to_utc(event.start, event.time_zone) < window.end)
+
+
+class EventSync:
+    """Runs the rounds for one calendar folder of one mailbox."""
+
+    def __init__(self, session: EwsSession, folder: Any, calendar_id: str,
+                 service: Service) -> None:
+        self.session, self.folder = session, folder
+        self.calendar_id, self.service = calendar_id, service
+
+    async def full(self, window: Window) -> SyncPage:
+        changes, state = await self.session.call(ops.sync_changes, self.folder, None)
+        masters = {uid: item_id for _, item_id, _, uid, kind in changes
+                   if kind == MASTER and uid}
+        view = await self.session.call(ops.calendar_view, self.folder, window.start,
+                                       window.end)
+        cursor = Cursor(state, _window_day(window))
+        events = await self._expand(view, masters, cursor)
+        return SyncPage(tuple(e for e in events if _in_window(e, window)), (),
+                        cursor.encode(), True)
+
+    async def increment(self, text: str, window: Window) -> SyncPage:
+        cursor = Cursor.decode(text)
+        if cursor.day != _window_day(window):
+            raise CursorExpired("the sync window moved; a full round brings new occurrences")
+        changes, cursor.state = await self.session.call(ops.sync_changes, self.folder,
+                                                        cursor.state)
+        latest = {item_id: (kind, ck, uid, typ) for kind, item_id, ck, uid, typ in changes}
+        removed: list[str] = []
+        singles: list[tuple[str, str | None]] = []
+        masters: dict[str, str] = {}
+        for item_id, (kind, ck, uid, typ) in latest.items():
+            if kind == "delete":
+                removed.extend(self._forget_series(cursor, item_id) or [item_id])
+            elif typ == MASTER and uid:
+                masters[uid] = item_id
+                removed.append(item_id)  # in case it was a single item before
+            else:
+                singles.append((item_id, ck))
+        changed = await self._singles(singles, window, removed)
+        if masters:
+            changed.extend(await self._reexpand(masters, cursor, window, removed))
+        return SyncPage(tuple(changed), tuple(dict.fromkeys(removed)), cursor.encode(), True)
+
+    async def _singles(self, ids: list[tuple[str, str | None]], window: Window,
+                       removed: list[str]) -> list[Event]:
+        if not ids:
+            return []
+        items = await self.session.call(ops.fetch, self.folder, ids)
+        changed: list[Event] = []
+        fetched = set()
+        for item in items:
+            event = to_event(item, self.calendar_id, self.service)
+            fetched.add(event.provider_id)
+            if _in_window(event, window):
+                changed.append(event)
+            else:
+                removed.append(event.provider_id)
+        removed.extend(i for i, _ in ids if i not in fetched)
+        return changed
+
+    async def _reexpand(self, masters: dict[str, str], cursor: Cursor, window: Window,
+                        removed: list[str]) -> list[Event]:
+        view = await self.session.call(ops.calendar_view, self.folder, window.start,
+                                       window.end, set(masters))
+        old = {m: self._forget_series(cursor, m) for m in masters.values()}
+        events = await self._expand(view, masters, cursor)
+        fresh = {e.provider_id for e in events}
+        for ids in old.values():
+            removed.extend(i for i in ids if i not in fresh)
+        return [e for e in events if _in_window(e, window)]
+
+    async def _expand(self, view: list[Any], masters: dict[str, str],
+                      cursor: Cursor) -> list[Event]:
+        """GetItem the CalendarView hits; occurrences of unknown series wait for the next
+        increment (their master was created after the recorded state)."""
+        wanted = [(i.id, i.changekey) for i in view
+                  if i.type not in ("Occurrence", "Exception") or i.uid in masters]
+        items = await self.session.call(ops.fetch, self.folder, wanted) if wanted else []
+        events = []
+        for item in items:
+            master_id = masters.get(item.uid) if item.type in ("Occurrence", "Exception") \
+                else None
+            if item.type in ("Occurrence", "Exception") and master_id is None:
+                continue
+            event = to_event(item, self.calendar_id, self.service, master_id)
+            if master_id is not None and event.recurrence is not None:
+                entry = cursor.series.setdefault(master_id, (item.uid, []))
+                original = event.recurrence.original_start
+                assert isinstance(original, datetime)
+                entry[1].append(int(original.timestamp()))
+            events.append(event)
+        return events
+
+    @staticmethod
+    def _forget_series(cursor: Cursor, master_id: str) -> list[str]:
+        entry = cursor.series.pop(master_id, None)
+        if entry is None:
+            return []
+        return [occurrence_id(master_id, datetime.fromtimestamp(s, UTC)) for s in entry[1]]
