@@ -14,7 +14,8 @@ from typing import Any
 
 from exchangelib import Account, CalendarItem, Contact
 from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
-from exchangelib.folders import Calendar, Contacts
+from exchangelib.folders import Calendar, Contacts, FolderCollection
+from exchangelib.folders.collections import SyncCompleted
 from exchangelib.items import ID_ONLY, SHALLOW
 from exchangelib.properties import CalendarView, FieldPath
 from exchangelib.services import FindItem
@@ -56,8 +57,9 @@ def sync_changes(account: Account, folder: Calendar, state: str | None) -> tuple
     """
     changes: list[Change] = []
     try:
-        for kind, item in folder.sync_items(sync_state=state, only_fields=["uid", "type"],
-                                            max_changes_returned=MAX_SYNC_CHANGES):
+        for kind, item in FolderCollection(account=account, folders=[folder]).sync_items(
+                sync_state=state, only_fields=["uid", "type"],
+                max_changes_returned=MAX_SYNC_CHANGES):
             if isinstance(item, ErrorInvalidSyncStateData):
                 raise item
             if isinstance(item, Exception):
@@ -68,7 +70,9 @@ def sync_changes(account: Account, folder: Calendar, state: str | None) -> tuple
                 changes.append((kind, item.id, item.changekey, item.uid, item.type))
     except ErrorInvalidSyncStateData:
         raise CursorExpired("EWS sync state invalid (ErrorInvalidSyncStateData)") from None
-    return changes, str(folder.item_sync_state)
+    except SyncCompleted as done:
+        return changes, str(done.sync_state)
+    raise ValueError("SyncFolderItems ended without a sync state")
 
 
 def _find_view(account: Account, folder: Calendar, start: datetime, end: datetime) -> list[Any]:
