@@ -10,7 +10,8 @@ annotations (resolved once per class). The rules that make the round-trip exact:
   ``datetime | date`` is told apart by the text alone;
 - an aware datetime carries its UTC offset, plus ``[Zone/Name]`` (the RFC 9557 suffix)
   when its tzinfo is an IANA ``ZoneInfo``: it comes back in the same zone, with the same
-  wall time and offset (the fold is recovered from the offset in DST overlaps);
+  wall time and offset; ``fold=1`` (the later of two equal wall times when clocks go
+  back) is kept as a ``[_fold=1]`` suffix;
 - unknown keys are ignored and missing keys take the field default, so rows written
   before a model field was added still load.
 """
@@ -31,6 +32,8 @@ from zoneinfo import ZoneInfo
 from proxy.core.model import Contact, Event
 
 Decoder = Callable[[Any], Any]
+Encoder = Callable[[Any], Any]
+_FOLD = "[_fold=1]"  # the second of two equal wall times (PEP 495), kept exactly
 
 
 def encode_moment(value: date) -> str:
@@ -38,37 +41,112 @@ def encode_moment(value: date) -> str:
         return value.isoformat()
     text = value.isoformat()
     key = getattr(value.tzinfo, "key", None)
-    return f"{text}[{key}]" if isinstance(value.tzinfo, ZoneInfo) and key else text
+    if isinstance(value.tzinfo, ZoneInfo) and key:
+        text += f"[{key}]"
+    return text + _FOLD if value.fold else text
 
 
 def decode_moment(text: str) -> date:
     if len(text) == 10:
         return date.fromisoformat(text)
+    fold = int(text.endswith(_FOLD))
+    if fold:
+        text = text[:-len(_FOLD)]
     if not text.endswith("]"):
-        return datetime.fromisoformat(text)
+        return datetime.fromisoformat(text).replace(fold=fold)
     stamp, _, key = text[:-1].partition("[")
-    parsed = datetime.fromisoformat(stamp)
-    local = parsed.replace(tzinfo=ZoneInfo(key))
-    if local.utcoffset() != parsed.utcoffset():
-        local = local.replace(fold=1)
-    return local
+    return datetime.fromisoformat(stamp).replace(tzinfo=ZoneInfo(key), fold=fold)
 
 
-def encode_value(value: Any) -> Any:
-    """A JSON-able form of a model value (dataclass, enum, tuple, moment, scalar)."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, enum.Enum):
+def _type_error(expected: str, value: Any) -> TypeError:
+    return TypeError(f"mirror documents hold {expected} here, not {type(value).__name__}")
+
+
+def _encode_scalar(kind: type) -> Encoder:
+    def encode(value: Any) -> Any:
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        raise _type_error(kind.__name__, value)
+
+    return encode
+
+
+def _encode_enum(cls: type[enum.Enum]) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, cls):
+            raise _type_error(cls.__name__, value)
         return value.value
-    if isinstance(value, str):
-        return value
-    if isinstance(value, date):
-        return encode_moment(value)
-    if isinstance(value, tuple | list):
-        return [encode_value(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: encode_value(getattr(value, name)) for name in _field_names(type(value))}
-    raise TypeError(f"cannot encode a {type(value).__name__} in a mirror document")
+
+    return encode
+
+
+def _encode_moment(value: Any) -> str:
+    if not isinstance(value, date):
+        raise _type_error("a date or datetime", value)
+    return encode_moment(value)
+
+
+def _encode_optional(inner: Encoder) -> Encoder:
+    return lambda value: None if value is None else inner(value)
+
+
+def _encode_tuple(inner: Encoder) -> Encoder:
+    def encode(value: Any) -> list[Any]:
+        if not isinstance(value, tuple):
+            raise _type_error("a tuple", value)
+        return [inner(item) for item in value]
+
+    return encode
+
+
+_NO_DEFAULT: Any = object()
+
+
+def _encode_dataclass(cls: type[Any]) -> Encoder:
+    """Fields at their (plain) default are left out: smaller rows, faster writes; the
+    decoder fills them back in."""
+    hints = typing.get_type_hints(cls)
+    plan = [(f.name, encoder_for(hints[f.name]),
+             _NO_DEFAULT if f.default is dataclasses.MISSING else f.default)
+            for f in dataclasses.fields(cls)]
+
+    def encode(value: Any) -> dict[str, Any]:
+        if not isinstance(value, cls):
+            raise _type_error(cls.__name__, value)
+        out = {}
+        for name, enc, default in plan:
+            item = getattr(value, name)
+            if item is default or (type(item) is type(default) and item == default):
+                continue
+            out[name] = enc(item)
+        return out
+
+    return encode
+
+
+@cache
+def encoder_for(hint: Any) -> Encoder:
+    """A function turning a value annotated ``hint`` into its JSON form; it raises
+    ``TypeError`` for a value of another type, so a bad event never reaches a row."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        rest = tuple(a for a in args if a is not type(None))
+        if len(rest) > 1 and not set(rest) <= {date, datetime}:
+            raise TypeError(f"no encoder for the union {hint!r}")
+        inner = _encode_moment if len(rest) > 1 else encoder_for(rest[0])
+        return _encode_optional(inner) if len(rest) < len(args) else inner
+    if origin is tuple:
+        return _encode_tuple(encoder_for(args[0]))
+    if hint in (date, datetime):
+        return _encode_moment
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return _encode_enum(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _encode_dataclass(hint)
+    if hint in (str, int, float, bool):
+        return _encode_scalar(hint)
+    raise TypeError(f"no encoder for {hint!r}")
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -138,12 +216,18 @@ def _dataclass_decoder(cls: type[Any]) -> Decoder:
     return decode
 
 
+_DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(encode_value(value), separators=(",", ":"), ensure_ascii=False)
+    """The compact JSON document of a model dataclass instance."""
+    cls: Any = type(value)
+    return _DUMPS(encoder_for(cls)(value))
 
 
 def event_to_json(event: Event) -> str:
-    """The mirror document of ``event``; ``TypeError`` if it holds a non-model value."""
+    """The mirror document of ``event``; ``TypeError`` if a field holds a value of
+    another type than the model declares."""
     return dumps(event)
 
 
@@ -162,7 +246,7 @@ def contact_from_json(text: str) -> Contact:
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    data: dict[str, Any] = encode_value(event)
+    data: dict[str, Any] = encoder_for(Event)(event)
     return data
 
 
@@ -172,7 +256,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
 
 
 def contact_to_dict(contact: Contact) -> dict[str, Any]:
-    data: dict[str, Any] = encode_value(contact)
+    data: dict[str, Any] = encoder_for(Contact)(contact)
     return data
 
 

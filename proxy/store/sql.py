@@ -9,6 +9,8 @@ the way in: engine from the settings, migrations applied, store returned.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from proxy.config import Settings
@@ -19,6 +21,9 @@ from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
 from proxy.store.sql_people import PeopleOps
+
+if TYPE_CHECKING:
+    from proxy.store.interface import Store
 
 
 class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
@@ -52,3 +57,8 @@ async def open_store(settings: Settings, *, search_path: str | None = None) -> S
         await store.close()
         raise
     return store
+
+
+if TYPE_CHECKING:
+    def _implements_the_protocol(store: SqlStore) -> Store:  # checked by mypy
+        return store

@@ -10,8 +10,15 @@ from proxy.store.crypto import SecretKeyError
 from proxy.store.records import IntegrationStatus
 from proxy.store.sql import SqlStore
 from tests.store.conftest import Backend
-from tests.store.helpers import T0, calendar_of, event, mirrored, raw, raw_text, \
-    user_with_integration
+from tests.store.helpers import (
+    T0,
+    calendar_of,
+    event,
+    mirrored,
+    raw,
+    raw_text,
+    user_with_integration,
+)
 
 SECRETS = {"refresh_token": "1//0refresh-TOKEN-s3cr3t", "password": "Hunter2-p4ssw0rd!"}
 
