@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 import httplib2
 from googleapiclient.discovery import build
 
-from proxy.core.model import Calendar, Contact, ContactDraft, Event, EventDraft
+from proxy.core.model import Calendar, Contact, ContactDraft, Event, EventDraft, EventStatus
+from proxy.core.timeutil import to_utc
 from proxy.errors import BadRequest, CursorExpired, Forbidden, UpstreamError, UpstreamNotFound
 from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
 from proxy.providers.google_normalize import (
@@ -262,9 +263,8 @@ def _split(events: list[tuple[Any, Event | None]], window: Window, incremental: 
 
 
 def _overlaps(event: Event, window: Window) -> bool:
-    from proxy.core.timeutil import to_utc
-
+    """Cancelled occurrences may lack times: their original start places them."""
     start = event.recurrence.original_start if (
-        event.recurrence and event.status.value == "cancelled") else event.start
+        event.recurrence and event.status is EventStatus.CANCELLED) else event.start
     return (to_utc(event.end, event.time_zone) >= window.start
             and to_utc(start or event.start, event.time_zone) < window.end)
