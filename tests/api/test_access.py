@@ -99,7 +99,7 @@ async def test_colleague_may_not_write(world: Live) -> None:
 async def test_delegate_without_schedule_may_not_write(world: Live) -> None:
     await world.call("exec", "PUT", "/v1/me/delegates/assistant@acme.example",
                      json={"can_schedule": False, "can_view_private": False})
-    status, body, _ = await world.call("assistant", "POST",
+    status, _body, _ = await world.call("assistant", "POST",
                                        "/v1/users/exec@acme.example/events", json=NEW)
     assert status == 403
     assert (await events_of(world, "assistant"))[0] == 200
@@ -142,7 +142,7 @@ async def test_granted_scopes_decide_not_requested_ones(world: Live) -> None:
     answer = await world.connect("colleague")
     assert answer["permissions"] == {"calendar": "none", "contacts": "read"}
     assert answer["requested"] == {"calendar": "write", "contacts": "read"}
-    status, body, _ = await world.call("colleague", "POST", "/v1/users/me/events", json=NEW)
+    _status, body, _ = await world.call("colleague", "POST", "/v1/users/me/events", json=NEW)
     assert body["error"]["code"] == "integration_read_only"
 
 

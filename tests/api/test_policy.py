@@ -139,7 +139,7 @@ async def test_rule6_mapi_is_client_side_only(world: Live) -> None:
 async def test_rule7_hybrid_mailbox_is_refused_at_callback(world: Live) -> None:
     from proxy.errors import Unprocessable
 
-    status, body, _ = await world.call("colleague", "POST", "/v1/me/integrations",
+    _status, body, _ = await world.call("colleague", "POST", "/v1/me/integrations",
                                        json={"service": "graph"})
     world.backend.fail_next = Unprocessable("hybrid mailbox; use exchange_ews",
                                             "hybrid_not_supported")
