@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from exchangelib import EWSDate, EWSDateTime, EWSTimeZone
+from exchangelib.indexed_properties import EmailAddress, PhoneNumber
 from exchangelib.items import CalendarItem
 from exchangelib.items import Contact as EwsContact
 from exchangelib.properties import Attendee as EwsAttendee
-from exchangelib.indexed_properties import EmailAddress, PhoneNumber
 from exchangelib.properties import Body, Mailbox
 
 from proxy.core.links import find_meeting_link

@@ -14,6 +14,7 @@ sends probe requests. exchangelib caches its protocols (connection pools) proces
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -59,6 +60,9 @@ DEFAULT_BUILD = Build(15, 1, 2507, 6)
 #: honour ErrorServerBusy's back-off at most this often and this long, then give up (503)
 BUSY_RETRIES = 2
 BUSY_BUDGET_SECONDS = 4.0
+#: the wait assumed when Exchange is busy without saying for how long (HTTP 503)
+DEFAULT_BACK_OFF = 5.0
+_STATUS = re.compile(r"Code: (\d{3})")
 
 _pinned: dict[tuple[str, str], tuple[str, Build]] = {}
 _limits: dict[str, asyncio.Semaphore] = {}
@@ -215,10 +219,12 @@ class EwsSession:
         if context is None:
             return
         protocol = context.account.protocol
+        cache = CachingProtocol._protocol_cache
         with CachingProtocol._protocol_cache_lock:
-            for key, (value, _) in list(CachingProtocol._protocol_cache.items()):
-                if value is protocol:
-                    del CachingProtocol._protocol_cache[key]
+            # rebuilt rather than ``del``: an OAuth key's hash may have moved with its token
+            keep = [(k, v) for k, v in cache.items() if v[0] is not protocol]
+            cache.clear()
+            cache.update(keep)
         await asyncio.to_thread(protocol.close)
 
 
@@ -230,7 +236,7 @@ class _Busy(UpstreamThrottled):
     """ErrorServerBusy, keeping Exchange's exact back-off hint for our own retry."""
 
     def __init__(self, back_off: float | None) -> None:
-        self.wait = back_off if back_off and back_off > 0 else 30.0
+        self.wait = back_off if back_off and back_off > 0 else DEFAULT_BACK_OFF
         super().__init__(f"EWS is busy (ErrorServerBusy), retry after {self.wait:g} s",
                          retry_after=self.wait)
 
@@ -257,9 +263,16 @@ def map_errors() -> Iterator[None]:
         raise UpstreamTimeout("EWS did not answer in time") from None
     except ews_errors.RedirectError:
         raise UpstreamError("EWS answered a redirect; calproxy does not follow them") from None
-    except ews_errors.ErrorInternalServerTransientError:
-        raise UpstreamError("EWS failed (HTTP 5xx, ErrorInternalServerTransientError)") from None
-    except (ews_errors.SOAPError, ews_errors.MalformedResponseError):
+    except ews_errors.ErrorInternalServerTransientError as exc:
+        if "HTTP 503" in str(exc):
+            raise _Busy(None) from None
+        raise UpstreamError("EWS failed (ErrorInternalServerTransientError)") from None
+    except ews_errors.MalformedResponseError as exc:
+        status = _STATUS.search(str(exc))
+        if status:
+            raise UpstreamError(f"EWS failed (HTTP {status.group(1)})") from None
+        raise UpstreamError("EWS answered a malformed response") from None
+    except ews_errors.SOAPError:
         raise UpstreamError("EWS answered a malformed response") from None
     except ews_errors.ResponseMessageError as exc:
         raise UpstreamError(f"EWS answered {type(exc).__name__}") from None
@@ -268,4 +281,4 @@ def map_errors() -> Iterator[None]:
     except requests.RequestException as exc:
         raise UpstreamError(f"EWS could not be reached ({type(exc).__name__})") from None
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise UpstreamError(f"EWS answered a malformed response ({type(exc).__name__})") from exc
+        raise UpstreamError(f"EWS answered a malformed response ({type(exc).__name__})") from None
