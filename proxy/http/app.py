@@ -69,7 +69,10 @@ def create_app(settings: Settings, store: Store,
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
     for method, path, handler in ROUTES:
-        app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+        if method == "GET":  # answers HEAD too (feed subscribers probe with it)
+            app.router.add_get(path, handler)  # type: ignore[arg-type]
+        else:
+            app.router.add_route(method, path, handler)  # type: ignore[arg-type]
     app.cleanup_ctx.append(_services)
     return app
 
