@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from proxy.errors import Conflict, NotFound
 from proxy.store.records import Delegation, Role
 from proxy.store.sql import SqlStore
+from tests.store.conftest import Backend
 from tests.store.helpers import raw, raw_text
 
 
@@ -103,3 +105,17 @@ async def test_delegations(store: SqlStore) -> None:
     assert await store.delete_delegation(boss.id, aide.id)
     assert not await store.delete_delegation(boss.id, aide.id)
     assert await store.get_delegation(boss.id, aide.id) is None
+
+
+async def test_two_processes_write_at_once(store: SqlStore, backend: Backend) -> None:
+    """A second engine on the same database (another calproxy process) writing while the
+    first does: SQLite's BEGIN IMMEDIATE and busy timeout serialize them, no "locked"."""
+    other = backend.store()
+    try:
+        account = await store.create_account("Acme", {})
+        user = await store.create_user(account.id, "a@example.com", Role.MEMBER)
+        counts = await asyncio.gather(*(
+            s.record_sign_in(user.id) for _ in range(15) for s in (store, other)))
+        assert sorted(counts) == list(range(30))
+    finally:
+        await other.close()
