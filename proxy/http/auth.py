@@ -10,7 +10,7 @@ from proxy.errors import Unauthorized
 from proxy.http.keys import STORE
 from proxy.store.records import User
 
-USER = "calproxy.user"
+USER = web.RequestKey("user", User)
 
 
 @web.middleware
