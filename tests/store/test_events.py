@@ -178,7 +178,7 @@ async def test_duplicate_provider_ids_in_one_round_keep_the_last(store: SqlStore
     assert await store.events_in_range([cal.id], T0, T0 + H) == [last]
 
 
-async def test_bulk_round_is_fast(store: SqlStore) -> None:
+async def test_bulk_rounds_delete_in_chunks(store: SqlStore) -> None:
     _, integration = await user_with_integration(store)
     cal = await calendar_of(store, integration)
     many = [mirrored(cal, event(f"e{i}", T0 + i * H, T0 + i * H + H, title=f"Meeting {i}"))
