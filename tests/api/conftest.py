@@ -145,3 +145,51 @@ async def world(live: Live) -> Live:
     assert connected["status"] == "connected"
     live.ids["integration:exec"] = connected["id"]
     return live
+
+
+@dataclass
+class Cloud:
+    """calproxy over the real Graph and Google providers and their emulators."""
+
+    live: Live
+    microsoft: Any
+    google: Any
+
+
+@pytest.fixture
+async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
+    from proxy.providers import default_registry
+    from tests.fixtures.google_emulator import GoogleEmulator
+    from tests.fixtures.graph_emulator import MicrosoftCloud
+
+    microsoft, google = MicrosoftCloud(CLIENT_ID, CLIENT_SECRET), GoogleEmulator()
+    ms_server = TestServer(microsoft.app(), host="127.0.0.1")
+    google_server = TestServer(google.app(), host="127.0.0.1")
+    await ms_server.start_server()
+    await google_server.start_server()
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
+        host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET,
+        freshness_seconds=0, **microsoft.settings_for(f"http://127.0.0.1:{ms_server.port}"),
+        **GoogleEmulator.settings_overrides(f"http://127.0.0.1:{google_server.port}"),
+    )
+    store = await open_store(settings)
+    server = TestServer(create_app(settings, store, default_registry()), host="127.0.0.1",
+                        port=port)
+    await server.start_server()
+    account = await store.create_account("Acme", {})
+    async with aiohttp.ClientSession() as http:
+        live = Live(f"http://127.0.0.1:{port}", http, store, MemoryBackend(),
+                    microsoft.identity, settings)
+        for who, (email, role) in CAST.items():
+            user = await store.create_user(account.id, email, role)
+            live.ids[who] = user.id
+            live.tokens[who] = await store.create_token(user.id)
+            microsoft.graph.add_mailbox(email)
+            google.add_user(email)
+        yield Cloud(live, microsoft, google)
+    await server.close()
+    await ms_server.close()
+    await google_server.close()
