@@ -40,7 +40,7 @@ async def test_graph_oauth_dance_reads_and_writes(cloud: Cloud) -> None:
 
 async def test_graph_hybrid_mailbox_is_refused(cloud: Cloud) -> None:
     cloud.microsoft.graph.set_hybrid(EXEC)
-    status, body, _ = await cloud.live.call("exec", "POST", "/v1/me/integrations",
+    _status, body, _ = await cloud.live.call("exec", "POST", "/v1/me/integrations",
                                             json={"service": "graph"})
     async with cloud.live.http.get(body["authorize_url"]) as response:
         answer = await response.json()
@@ -104,6 +104,6 @@ async def test_google_and_graph_merge_for_one_user(cloud: Cloud) -> None:
     await cloud.live.connect("exec", "graph")
     await cloud.live.connect("exec", "google")
     assert await titles(cloud) == ["From Graph", "From Google"]
-    status, body, _ = await cloud.live.call("exec", "POST", f"/v1/users/{EXEC}/events",
+    status, _body, _ = await cloud.live.call("exec", "POST", f"/v1/users/{EXEC}/events",
                                             json=NEW)
     assert status == 201
