@@ -71,8 +71,9 @@ async def test_create_get_update(store: SqlStore) -> None:
     assert updated.updated >= pending.updated and updated.created == pending.created
     kept = await store.update_integration(pending.id, scopes="c")
     assert (kept.reason, kept.status, kept.scopes) == ("policy_changed", updated.status, "c")
-    cleared = await store.update_integration(pending.id, reason=None)
+    cleared = await store.update_integration(pending.id, reason=None, requested=read_only)
     assert cleared.reason is None and cleared.granted == read_only
+    assert cleared.requested == read_only
     assert await store.get_integration(pending.id) == cleared
     assert await store.integration_for_state("state-123") is None
     assert await store.list_integrations(user.id) == [cleared]
