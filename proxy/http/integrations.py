@@ -93,7 +93,8 @@ async def _connect_ews(request: web.Request, user: User, body: dict[str, Any], e
                        permissions: Permissions) -> web.Response:
     username = get_str(body, "username", required=True, max_len=320) or ""
     password = get_str(body, "password", required=True, max_len=1000) or ""
-    credentials = {"ews_url": ews_url, "username": username, "password": password}
+    credentials = {"ews_url": ews_url, "username": username, "password": password,
+                   "email": user.email}
     app = request.app
     entry = _entry(request, Service.EXCHANGE_EWS)
     provider = entry.factory(Connection(app[SETTINGS], app[HTTP], credentials,

@@ -42,7 +42,7 @@ from proxy.providers.ews_normalize import (
     to_contact,
     to_event,
 )
-from proxy.providers.ews_session import EwsSession
+from proxy.providers.ews_session import EwsSession, quiet_library_logs
 from proxy.providers.ews_sync import EventSync
 
 CONTACT_PAGE = 100
@@ -56,6 +56,7 @@ class EwsProvider:
     def __init__(self, connection: Connection) -> None:
         self.service = Service.EWS_O365 if connection.tokens is not None \
             else Service.EXCHANGE_EWS
+        quiet_library_logs()
         self.session = EwsSession(connection)
         self._calendar: Any = None
 

@@ -14,6 +14,7 @@ sends probe requests. exchangelib caches its protocols (connection pools) proces
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import warnings
@@ -282,3 +283,11 @@ def map_errors() -> Iterator[None]:
         raise UpstreamError(f"EWS could not be reached ({type(exc).__name__})") from None
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise UpstreamError(f"EWS answered a malformed response ({type(exc).__name__})") from None
+    except Exception as exc:  # anything else the library stack raises (oauthlib, ...)
+        raise UpstreamError(f"the EWS call failed ({type(exc).__name__})") from None
+
+
+def quiet_library_logs() -> None:
+    """exchangelib logs whole SOAP requests and answers (event content) on errors; calproxy
+    never lets event content reach its logs, so only its critical messages pass."""
+    logging.getLogger("exchangelib").setLevel(logging.CRITICAL)

@@ -41,6 +41,9 @@ class Connections:
         entry = self.registry[integration.service]
         tokens = None
         credentials: dict[str, str] = dict(integration.details)
+        owner = await self.store.get_user(integration.user_id)
+        if owner is not None:  # EWS addresses the mailbox by its owner's email
+            credentials.setdefault("email", owner.email)
         if entry.oauth is not None:
             tokens = StoredTokenSource(self.store, self.http, entry.oauth, self.settings,
                                        integration.id)

@@ -193,3 +193,44 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
     await server.close()
     await ms_server.close()
     await google_server.close()
+
+
+@pytest.fixture
+async def exchange(tmp_path: Path) -> AsyncIterator[Cloud]:
+    """calproxy over the real EWS provider: the SOAP emulator for exchange_ews, and the
+    Microsoft identity emulator minting the tokens it accepts for ews_o365."""
+    from proxy.providers import default_registry
+    from tests.fixtures.ews_emulator import EwsEmulator
+
+    ews = EwsEmulator()
+    identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
+    ews.token_validator = lambda token: identity.validate_bearer(f"Bearer {token}")
+    app = identity.app()
+    app.add_subapp("/ews", ews.app())
+    upstream = TestServer(app, host="127.0.0.1")
+    await upstream.start_server()
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
+        host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
+        ms_login_url=f"http://127.0.0.1:{upstream.port}/common", ews_allow_http=True)
+    store = await open_store(settings)
+    server = TestServer(create_app(settings, store, default_registry()), host="127.0.0.1",
+                        port=port)
+    await server.start_server()
+    account = await store.create_account("Acme", {"ews_hosts": {"value": ["127.0.0.1"],
+                                                                 "locked": False}})
+    async with aiohttp.ClientSession() as http:
+        live = Live(f"http://127.0.0.1:{port}", http, store, MemoryBackend(), identity,
+                    settings)
+        live.ids["ews_url"] = f"http://127.0.0.1:{upstream.port}/ews/EWS/Exchange.asmx"
+        for who, (email, role) in CAST.items():
+            user = await store.create_user(account.id, email, role)
+            live.ids[who] = user.id
+            live.tokens[who] = await store.create_token(user.id)
+            identity.add_user(email)
+            ews.add_user(email, password=f"pw-{who}")
+        yield Cloud(live, identity, ews)
+    await server.close()
+    await upstream.close()

@@ -1,0 +1,73 @@
+"""The real EWS provider behind calproxy's API: connect, refusals, reads, writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.api.conftest import Cloud
+
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+WINDOW = (f"start={(NOW - timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+          f"&end={(NOW + timedelta(days=20)).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+EXEC = "exec@acme.example"
+
+
+async def connect(cloud: Cloud, password: str = "pw-exec", **extra: str) -> tuple[int, dict]:
+    body = {"service": "exchange_ews", "ews_url": cloud.live.ids["ews_url"],
+            "username": EXEC, "password": password, **extra}
+    status, answer, _ = await cloud.live.call("exec", "POST", "/v1/me/integrations", json=body)
+    return status, answer
+
+
+async def test_exchange_connects_at_once_and_serves_events(exchange: Cloud) -> None:
+    ews = exchange.google  # the EWS emulator rides in the second slot
+    ews.add_event(EXEC, "Budget review", NOW + timedelta(days=1),
+                  NOW + timedelta(days=1, hours=1), time_zone="Pacific Standard Time")
+    status, answer = await connect(exchange)
+    assert status == 201 and answer["status"] == "connected"
+    assert any("full access" in w for w in answer["warnings"])
+    status, body, _ = await exchange.live.call("exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    assert status == 200
+    [event] = body["events"]
+    assert event["title"] == "Budget review" and event["service"] == "exchange_ews"
+    assert event["time_zone"] == "America/Los_Angeles"
+    status, created, _ = await exchange.live.call("exec", "POST", "/v1/users/me/events", json={
+        "title": "Planning", "start": (NOW + timedelta(days=2)).isoformat(),
+        "end": (NOW + timedelta(days=2, hours=1)).isoformat()})
+    assert status == 201, created
+    _, body, _ = await exchange.live.call("exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    assert [e["title"] for e in body["events"]] == ["Budget review", "Planning"]
+
+
+async def test_wrong_password_stores_nothing(exchange: Cloud) -> None:
+    status, answer = await connect(exchange, password="wrong")
+    assert status == 422 and answer["error"]["code"] == "ews_auth_failed"
+    assert "wrong" not in answer["error"]["message"]
+    _, listed, _ = await exchange.live.call("exec", "GET", "/v1/me/integrations")
+    assert listed["integrations"] == []
+
+
+async def test_hosts_not_allowed_are_refused(exchange: Cloud) -> None:
+    status, answer = await connect(exchange, ews_url="https://mail.evil.example/EWS/Exchange.asmx")
+    assert status == 422 and answer["error"]["code"] == "ews_host_not_allowed"
+    await exchange.live.call("admin", "PATCH", "/v1/account/settings",
+                             json={"ews_hosts": {"value": ["localhost"]}})
+    status, answer = await connect(exchange)  # 127.0.0.1 is no longer listed
+    assert status == 422 and answer["error"]["code"] == "ews_host_not_allowed"
+
+
+async def test_ews_o365_connects_through_oauth(exchange: Cloud,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
+    exchange.google.add_event(EXEC, "O365 meeting", NOW + timedelta(days=1),
+                              NOW + timedelta(days=1, hours=1))
+    status, answer, _ = await exchange.live.call("exec", "POST", "/v1/me/integrations", json={
+        "service": "ews_o365", "ews_url": exchange.live.ids["ews_url"]})
+    assert status == 201 and "EWS.AccessAsUser.All" in answer["authorize_url"]
+    async with exchange.live.http.get(answer["authorize_url"]) as response:
+        connected = await response.json()
+    assert response.status == 200 and connected["status"] == "connected", connected
+    _, body, _ = await exchange.live.call("exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    assert [e["title"] for e in body["events"]] == ["O365 meeting"]
