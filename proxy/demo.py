@@ -1,15 +1,17 @@
 """``calproxy demo``: everything embedded, no accounts or internet needed.
 
-Starts the built-in Microsoft (identity + Graph) and Google emulators from the
-repository's ``tests/fixtures`` on loopback, a fresh SQLite store, and calproxy itself;
-seeds an executive (Graph), an assistant (delegate without private access), a chief of
-staff (delegate with it) and a colleague (Google); connects the executive and the
-colleague through the real OAuth dance; then prints tokens and ready-to-paste commands.
+Starts the built-in Microsoft (identity + Graph), Google and Exchange (EWS) emulators from
+the repository's ``tests/fixtures`` on loopback, a fresh SQLite store, and calproxy
+itself; seeds an executive (Graph), an assistant (delegate without private access), a
+chief of staff (delegate with it, on on-premises Exchange) and a colleague (Google);
+connects the executive and the colleague through the real OAuth dance and the chief with
+an EWS password; then prints tokens and ready-to-paste commands.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import contextlib
 import json
 import socket
@@ -30,10 +32,11 @@ from proxy.store.records import Role
 ZONE = "America/New_York"
 MS_CLIENT = ("calproxy-demo", "demo-secret")
 GOOGLE_CLIENT = ("calproxy-test", "calproxy-secret")
+EWS_PASSWORD = "demo-exchange-password"
 CAST = [
     ("exec", "exec@acme.example", "executive", True),
     ("assistant", "assistant@acme.example", "assistant (no private access)", False),
-    ("chief", "chief@acme.example", "chief of staff (private access)", False),
+    ("chief", "chief@acme.example", "chief of staff (Exchange, private access)", False),
     ("colleague", "colleague@acme.example", "colleague (Google)", False),
 ]
 
@@ -50,9 +53,9 @@ def _fixtures() -> Any:
     root = Path(__file__).resolve().parent.parent
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from tests.fixtures import google_emulator, graph_emulator
-
-    return graph_emulator, google_emulator
+    # imported by name: they are test code, outside the typed package
+    return tuple(importlib.import_module(f"tests.fixtures.{name}")
+                 for name in ("graph_emulator", "google_emulator", "ews_emulator"))
 
 
 def _free_port() -> int:
@@ -107,8 +110,18 @@ def _seed_google(google: Any, email: str, monday: datetime) -> None:
                       "FREQ=WEEKLY;COUNT=6", time_zone=ZONE, visibility="private")
 
 
+def _seed_exchange(ews: Any, email: str, monday: datetime) -> None:
+    ews.add_user(email, password=EWS_PASSWORD, name="Chief of Staff")
+    ews.add_event(email, "Prep the board pack", monday + timedelta(hours=2),
+                  monday + timedelta(hours=3), time_zone="Eastern Standard Time")
+    ews.add_series(email, "Team standup", monday + timedelta(minutes=30),
+                   monday + timedelta(minutes=45), days=("Monday", "Wednesday", "Friday"),
+                   count=9, time_zone="Eastern Standard Time")
+
+
 async def _people(store: Any, world: DemoWorld) -> dict[str, str]:
-    account = await store.create_account("Acme Corp", {})
+    account = await store.create_account(
+        "Acme Corp", {"ews_hosts": {"value": ["127.0.0.1"], "locked": False}})
     ids = {}
     for key, email, _, admin in CAST:
         user = await store.create_user(account.id, email, Role.ADMIN if admin else Role.MEMBER)
@@ -137,12 +150,14 @@ async def start_demo(port: int, workdir: Path) -> DemoWorld:
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
-    graph_emulator, google_emulator = _fixtures()
+    graph_emulator, google_emulator, ews_emulator = _fixtures()
     world = DemoWorld(url=f"http://127.0.0.1:{port}")
     microsoft = graph_emulator.MicrosoftCloud(*MS_CLIENT)
     google = google_emulator.GoogleEmulator()
+    exchange = ews_emulator.EwsEmulator()
     ms_url = await _serve(microsoft.app(), _free_port(), world)
     google_url = await _serve(google.app(), _free_port(), world)
+    ews_url = await _serve(exchange.app(), _free_port(), world) + ews_emulator.PATH
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{workdir / 'demo.sqlite3'}", port=port,
         secret_key="calproxy-demo-only-secret", ms_client_id=MS_CLIENT[0],
@@ -150,18 +165,25 @@ async def start_demo(port: int, workdir: Path) -> DemoWorld:
         google_client_secret=GOOGLE_CLIENT[1], **microsoft.settings_for(ms_url),
         google_auth_url=f"{google_url}/o/oauth2/v2/auth", google_token_url=f"{google_url}/token",
         google_calendar_url=f"{google_url}/calendar/v3", google_people_url=google_url,
+        ews_allow_http=True,  # the built-in Exchange emulator speaks plain http on loopback
     )
     monday = _next_monday(datetime.now(UTC))
     microsoft.identity.add_user("exec@acme.example", "Executive")
     microsoft.graph.add_mailbox("exec@acme.example", "Executive")
     _seed_graph(microsoft.graph, "exec@acme.example", monday)
     _seed_google(google, "colleague@acme.example", monday)
+    _seed_exchange(exchange, "chief@acme.example", monday)
     store = await open_store(settings)
     await _people(store, world)
     await _serve(create_app(settings, store), port, world)
     async with aiohttp.ClientSession() as http:
         await _connect(http, world, "exec", "graph")
         await _connect(http, world, "colleague", "google")
+        answer = await _call(http, world, "chief", "POST", "/v1/me/integrations", {
+            "service": "exchange_ews", "ews_url": ews_url, "username": "chief@acme.example",
+            "password": EWS_PASSWORD})
+        if answer.get("status") != "connected":
+            raise RuntimeError(f"demo: connecting chief to exchange_ews failed: {answer}")
         for delegate, private in (("assistant", False), ("chief", True)):
             await _call(http, world, "exec", "PUT", f"/v1/me/delegates/{delegate}@acme.example",
                         {"can_schedule": True, "can_view_private": private})
@@ -188,7 +210,13 @@ def _session_text(world: DemoWorld) -> str:
               "The chief of staff (allowed to see private events):",
               f"  curl -s -H \"Authorization: Bearer $CHIEF\" {events}", "",
               "A colleague sees free/busy only (403 on /events):",
-              f"  curl -s -H \"Authorization: Bearer $COLLEAGUE\" {fb}"]
+              f"  curl -s -H \"Authorization: Bearer $COLLEAGUE\" {fb}", "",
+              "The chief of staff's own calendar, served from Exchange (EWS):",
+              f"  curl -s -H \"Authorization: Bearer $CHIEF\" "
+              f"'{world.url}/v1/users/me/events?{_window()}'", "",
+              "A secret ICS feed of the executive's calendar at busy detail:",
+              f"  curl -s -H \"Authorization: Bearer $EXEC\" -d '{{\"detail\": \"busy\"}}' "
+              f"{world.url}/v1/me/feeds"]
     return "\n".join(lines)
 
 
@@ -213,6 +241,16 @@ async def _side_by_side(world: DemoWorld) -> str:
                          f"/v1/users/exec@acme.example/freebusy?{_window()}")
         out += ["", f"The colleague's free/busy: {len(fb['intervals'])} intervals, e.g. "
                 f"{json.dumps(fb['intervals'][0])}"]
+        own = await _call(http, world, "chief", "GET", f"/v1/users/me/events?{_window()}")
+        titles = sorted({e["title"] for e in own["events"]})
+        out += ["", f"The chief of staff's Exchange calendar: {len(own['events'])} occurrences "
+                f"of {titles}"]
+        feed = await _call(http, world, "exec", "POST", "/v1/me/feeds", {"detail": "busy"})
+        async with http.get(feed["url"]) as resp:
+            ics = (await resp.text()).splitlines()
+        summaries = sorted({line for line in ics if line.startswith("SUMMARY")})
+        out += ["", f"The executive's busy feed ({resp.headers['Content-Type']}, ETag "
+                f"{resp.headers['ETag']}): {len(ics)} lines, {summaries}"]
     return "\n".join(out)
 
 
