@@ -15,7 +15,8 @@ from proxy.http.views import calendar_json
 async def list_calendars(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     events_audience(target.relation, target.grant, False)  # owner and delegates only
-    pairs = await request.app[CALENDARS].calendars(target.owner.id)
+    # listing asks the provider, so calendars created upstream appear here to be chosen
+    pairs = await request.app[CALENDARS].calendars(target.owner.id, refresh=True)
     return web.json_response({"calendars": [calendar_json(c, i.service.value)
                                             for i, c in pairs]})
 

@@ -1,0 +1,62 @@
+"""The caller, delegations and calendar selection over HTTP."""
+
+from __future__ import annotations
+
+from proxy.core.model import Calendar
+from tests.api.conftest import Live
+from tests.api.helpers import events_of, seed
+
+
+async def test_me_lists_account_and_integrations_without_secrets(world: Live) -> None:
+    status, body, _ = await world.call("exec", "GET", "/v1/me")
+    assert status == 200
+    assert body["user"]["email"] == "exec@acme.example"
+    assert body["account"]["name"] == "Acme"
+    [integration] = body["integrations"]
+    assert integration["status"] == "connected" and integration["service"] == "graph"
+    text = repr(body)
+    assert "token" not in text.lower() and "verifier" not in text
+
+
+async def test_delegates_and_delegators(world: Live) -> None:
+    _, delegates, _ = await world.call("exec", "GET", "/v1/me/delegates")
+    assert {(d["email"], d["can_view_private"]) for d in delegates["delegates"]} == {
+        ("assistant@acme.example", False), ("chief@acme.example", True)}
+    _, delegators, _ = await world.call("assistant", "GET", "/v1/me/delegators")
+    assert [d["email"] for d in delegators["delegators"]] == ["exec@acme.example"]
+    status, body, _ = await world.call("exec", "PUT", "/v1/me/delegates/outsider@other.example",
+                                       json={"can_schedule": True})
+    assert status == 404
+    status, body, _ = await world.call("exec", "PUT", "/v1/me/delegates/exec@acme.example",
+                                       json={})
+    assert status == 400
+    status, _, _ = await world.call("exec", "DELETE", "/v1/me/delegates/assistant@acme.example")
+    assert status == 204
+    assert (await events_of(world, "assistant"))[0] == 403  # now only a colleague
+
+
+async def test_calendar_selection(world: Live) -> None:
+    world.backend.add_calendar(world.mailbox("exec"), Calendar("team", "Team"))
+    seed(world, title="Primary meeting")
+    status, body, _ = await world.call("exec", "GET", "/v1/users/me/calendars")
+    assert status == 200
+    primary = next(c for c in body["calendars"] if c["primary"])
+    assert primary["synced"] is True
+    assert [(c["name"], c["synced"]) for c in body["calendars"] if not c["primary"]] == [
+        ("Team", False)]
+    status, body, _ = await world.call("assistant", "GET",
+                                       "/v1/users/exec@acme.example/calendars")
+    assert status == 200
+    status, _, _ = await world.call("assistant", "PATCH",
+                                    f"/v1/users/exec@acme.example/calendars/{primary['id']}",
+                                    json={"synced": False})
+    assert status == 403
+    status, body, _ = await world.call("exec", "PATCH",
+                                       f"/v1/users/me/calendars/{primary['id']}",
+                                       json={"synced": False})
+    assert status == 200 and body["synced"] is False
+    assert (await events_of(world, "exec"))[1]["events"] == []
+    await world.call("exec", "PATCH", f"/v1/users/me/calendars/{primary['id']}",
+                     json={"synced": True})
+    assert [e["title"] for e in (await events_of(world, "exec"))[1]["events"]] == [
+        "Primary meeting"]
