@@ -32,6 +32,7 @@ from datetime import date, datetime, time
 from proxy.core.model import EventStatus, Moment, ShowAs
 from proxy.core.timeutil import to_utc
 from proxy.ics.timezones import in_zone, tzid_for, zone_info
+from proxy.ics.writer import clean_text
 from proxy.redaction.visible import Detail, RecurrenceRef, VisibleEvent
 
 
@@ -143,9 +144,15 @@ def _with_uid(entry: Entry, uid: str) -> Entry:
                  entry.anchor_tzid)
 
 
+def _published_uid(event: VisibleEvent) -> str:
+    """The UID as written: TEXT may hold no control characters, and may not be empty."""
+    uid = clean_text(event.uid)
+    return uid if uid.strip() else derived_uid(uid, event.id)
+
+
 def _single(event: VisibleEvent) -> Entry:
     """A standalone VEVENT; a lone occurrence gets a UID of its own slot in the series."""
-    uid = event.uid
+    uid = _published_uid(event)
     if event.recurrence is not None:
         slot = event.recurrence.original_start or event.start
         uid = derived_uid(uid, to_utc(slot, event.time_zone).isoformat())
@@ -153,7 +160,7 @@ def _single(event: VisibleEvent) -> Entry:
 
 
 def _master(s: _Series) -> Entry:
-    entry = _timed(s.master, s.master.uid)
+    entry = _timed(s.master, _published_uid(s.master))
     moved = {_instant(_anchor(c.recurrence.original_start, entry), entry.tzid)
              for c in s.overrides if c.recurrence and c.recurrence.original_start}
     exdates: dict[float, Moment] = {}

@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime
 
 MAX_OCTETS = 75
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_NEEDS_QUOTES = re.compile("[:;,]")
 
 
 def clean_text(text: str) -> str:
@@ -59,18 +58,23 @@ def text_list(values: Iterable[str]) -> str:
 
 
 def clean_param(text: str) -> str:
-    """A parameter value as published: line breaks and tabs become spaces.
+    """A parameter value as published: line breaks and tabs become spaces, and a
+    backslash becomes a slash.
 
     Parameter values are short labels (a display name); a line break has no place in
-    one, and CONTROL characters are not allowed at all.
+    one, and CONTROL characters are not allowed at all. RFC 5545 gives backslashes no
+    meaning in parameters, but ``icalendar`` unescapes ``\\,`` there and others do not:
+    no spelling of a backslash reads back alike everywhere ("CORP\\jdoe" -> "CORP/jdoe").
     """
-    return clean_text(text.replace("\t", " ")).replace("\n", " ")
+    return clean_text(text.replace("\t", " ")).replace("\n", " ").replace("\\", "/")
 
 
 def param_value(text: str) -> str:
-    """``text`` as a parameter value: RFC 6868 caret escapes, quoted where needed."""
+    """``text`` as a quoted parameter value with RFC 6868 caret escapes.
+
+    Always quoted: parsers differ on unquoted values with spaces at either end."""
     value = clean_param(text).replace("^", "^^").replace('"', "^'")
-    return f'"{value}"' if _NEEDS_QUOTES.search(value) else value
+    return f'"{value}"'
 
 
 def uri_value(text: str) -> str:
