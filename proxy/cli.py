@@ -17,6 +17,7 @@ from aiohttp import web
 from proxy.config import ConfigError, Settings, load_settings
 from proxy.core.policy import apply_patch, load_policy, stored_form
 from proxy.errors import CalproxyError
+from proxy.logs import configure_logging
 from proxy.store.records import Role
 
 
@@ -70,6 +71,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
 
 
 def _serve(settings: Settings) -> None:
+    from proxy.http.access_log import RedactingAccessLogger
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
@@ -77,14 +79,13 @@ def _serve(settings: Settings) -> None:
         return create_app(settings, await open_store(settings))
 
     web.run_app(app_factory(), host=settings.host, port=settings.port,
+                access_log_class=RedactingAccessLogger,
                 print=lambda text: print(f"calproxy listening on {settings.base_url}"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "httpcore", "aiohttp.access", "kiota_http"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)  # request URLs carry mailbox ids
+    configure_logging(logging.INFO)
     try:
         if args.command == "demo":
             from proxy.demo import run_demo
