@@ -27,7 +27,7 @@ async def test_delegates_and_delegators(world: Live) -> None:
     status, body, _ = await world.call("exec", "PUT", "/v1/me/delegates/outsider@other.example",
                                        json={"can_schedule": True})
     assert status == 404
-    status, body, _ = await world.call("exec", "PUT", "/v1/me/delegates/exec@acme.example",
+    status, _body, _ = await world.call("exec", "PUT", "/v1/me/delegates/exec@acme.example",
                                        json={})
     assert status == 400
     status, _, _ = await world.call("exec", "DELETE", "/v1/me/delegates/assistant@acme.example")
