@@ -11,8 +11,8 @@ an EWS password; then prints tokens and ready-to-paste commands.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import contextlib
+import importlib
 import json
 import socket
 import sys

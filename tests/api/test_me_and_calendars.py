@@ -24,7 +24,7 @@ async def test_delegates_and_delegators(world: Live) -> None:
         ("assistant@acme.example", False), ("chief@acme.example", True)}
     _, delegators, _ = await world.call("assistant", "GET", "/v1/me/delegators")
     assert [d["email"] for d in delegators["delegators"]] == ["exec@acme.example"]
-    status, body, _ = await world.call("exec", "PUT", "/v1/me/delegates/outsider@other.example",
+    status, _, _ = await world.call("exec", "PUT", "/v1/me/delegates/outsider@other.example",
                                        json={"can_schedule": True})
     assert status == 404
     status, _body, _ = await world.call("exec", "PUT", "/v1/me/delegates/exec@acme.example",
