@@ -78,7 +78,8 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     start = now - timedelta(days=feed.past_days)
     end = now + timedelta(days=feed.future_days)
     items = await request.app[CALENDARS].feed_items(feed.owner_id, start, end)
-    rendered = _cached_render(request, feed, items)
+    owner = await request.app[STORE].get_user(feed.owner_id)
+    rendered = _cached_render(request, feed, items, owner.email if owner else "Calendar")
     headers = {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL,
                "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
                "Vary": "Accept-Encoding"}
@@ -92,7 +93,8 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent]) -> Rendered:
+def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent],
+                   name: str) -> Rendered:
     cache: dict[str, Rendered] = request.app[FEED_CACHE]
     fingerprint = hash(tuple(items))
     cached = cache.get(feed.id)
@@ -110,7 +112,7 @@ def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent])
                                           item.event.recurrence.original_start, True))
     updated = [i.event.updated for i in items if i.event.updated is not None]
     last_modified = max(updated, default=feed.created).astimezone(UTC).replace(microsecond=0)
-    body = render_feed(visible, name="Calendar", detail=detail, generated_at=last_modified,
+    body = render_feed(visible, name=name, detail=detail, generated_at=last_modified,
                        withheld=withheld)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
