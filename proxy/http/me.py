@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from proxy.core.model import Service
 from proxy.core.policy import IntegrationFacts, sign_in_prompt
 from proxy.http.auth import current_user
 from proxy.http.context import caller_policy
 from proxy.http.input import get_str, json_body, only_fields
-from proxy.http.integrations import begin_oauth_flow
+from proxy.http.integrations import O365_EWS_URL, begin_oauth_flow
 from proxy.http.keys import SETTINGS, STORE
 from proxy.http.views import integration_json, user_json
 from proxy.store.records import Integration, IntegrationStatus, User
@@ -49,8 +50,9 @@ async def sign_in(request: web.Request) -> web.Response:
         return web.json_response({"prompt": None})
     url = None
     if decision.authorize:
+        details = {"ews_url": O365_EWS_URL} if decision.service is Service.EWS_O365 else {}
         _, url = await begin_oauth_flow(request, user, decision.service,
-                                        policy.account_permissions, {})
+                                        policy.account_permissions, details)
     return web.json_response({"prompt": {"service": decision.service.value,
                                          "reason": decision.reason.value,
                                          "authorize_url": url}})

@@ -169,3 +169,17 @@ async def test_unknown_and_invalid_settings_are_named(world: Live) -> None:
     assert status == 400 and "permissions" in body["error"]["message"]
     status, body = await patch(world, {"enabled": {"locked": "yes"}})
     assert status == 400 and "enabled.locked" in body["error"]["message"]
+
+
+async def test_rule5_prompt_falls_back_to_ews_o365(world: Live) -> None:
+    await patch(world, {"prompt_o365_on_sign_in": {"value": "every_sign_in"},
+                        "services": {"value": ["ews_o365", "google"]}})
+    prompt = await sign_in(world, "colleague")
+    assert prompt["service"] == "ews_o365" and "EWS.AccessAsUser.All" in prompt["authorize_url"]
+    _, listed, _ = await world.call("colleague", "GET", "/v1/me/integrations")
+    [pending] = listed["integrations"]
+    assert pending["status"] == "pending"
+    assert pending["ews_url"] == "https://outlook.office365.com/EWS/Exchange.asmx"
+    assert await sign_in(world, "colleague") is not None  # still prompted, no second record
+    _, listed, _ = await world.call("colleague", "GET", "/v1/me/integrations")
+    assert len(listed["integrations"]) == 1
