@@ -83,9 +83,12 @@ class Syncer:
         try:
             await self._sync(integration, provider, calendar)
             future.set_result(None)
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the caller re-raises it below
+            raise
+        except BaseException:
+            future.cancel()  # cancelled mid-round: waiters retry on their own
             raise
         finally:
             del self._inflight[calendar.id]

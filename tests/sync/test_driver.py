@@ -118,3 +118,21 @@ async def test_failure_mid_round_leaves_the_previous_mirror(tmp_path: Path) -> N
         [after] = await store.list_calendars([integration.id])
         assert after.cursor == calendar.cursor
     await store.close()
+
+
+async def test_concurrent_readers_share_one_round(tmp_path: Path) -> None:
+    import asyncio
+
+    settings, store, integration, backend = await setup(tmp_path, freshness=0)
+    async with aiohttp.ClientSession() as http:
+        provider = MemoryProvider(backend, Connection(settings, http, mailbox_key=integration.id))
+        for i in range(7):
+            backend.put_event(integration.id, event(backend, f"e{i}", i))
+        [calendar] = await store.upsert_calendars(integration.id,
+                                                  await provider.list_calendars(), False)
+        syncer = Syncer(store, settings)
+        before = backend.requests
+        await asyncio.gather(*(syncer.sync_calendar(integration, provider, calendar)
+                               for _ in range(5)))
+        assert backend.requests - before == 3  # one round of three pages, not five
+    await store.close()
