@@ -19,6 +19,7 @@ from proxy.ics.writer import (
     content_lines,
     date_stamp,
     escape_text,
+    fold,
     local_stamp,
     param_value,
     text_list,
@@ -63,7 +64,8 @@ def render_feed(
     body.append("END:VCALENDAR")
     zones = sorted({e.tzid for e in entries if e.tzid is not None and not e.all_day})
     head = content_lines(_calendar_head(name, time_zone, refresh))
-    return head + "".join(vtimezone(z) for z in zones).encode() + content_lines(body)
+    zone_text = "".join(vtimezone(z) for z in zones).encode()
+    return head + zone_text + content_lines(body, folded=True)
 
 
 def _calendar_head(name: str, time_zone: str | None, refresh: timedelta) -> list[str]:
@@ -90,9 +92,11 @@ def duration_value(span: timedelta) -> str:
 
 
 def _vevent(out: list[str], entry: Entry, detail: Detail, stamp: str) -> None:
+    """Append the VEVENT's content lines; every line that may exceed 75 octets is
+    folded here, the rest (names, stamps, enums, TZIDs) are short by construction."""
     event = entry.event
     out.append("BEGIN:VEVENT")
-    out.append(f"UID:{escape_text(entry.uid)}")
+    out.append(fold(f"UID:{escape_text(entry.uid)}"))
     out.append(f"DTSTAMP:{utc_stamp(event.updated) if event.updated else stamp}")
     out.append(_moment("DTSTART", entry.start, entry.tzid))
     if entry.end is not None:
@@ -100,9 +104,9 @@ def _vevent(out: list[str], entry: Entry, detail: Detail, stamp: str) -> None:
     if entry.recurrence_id is not None:
         out.append(_moment("RECURRENCE-ID", entry.recurrence_id, entry.anchor_tzid))
     for rule in event.rrule:
-        out.append(f"RRULE:{uri_value(fields.rrule_value(rule))}")
+        out.append(fold(f"RRULE:{uri_value(fields.rrule_value(rule))}"))
     if entry.exdates:
-        out.append(_moments("EXDATE", entry.exdates, entry.anchor_tzid))
+        out.append(fold(_moments("EXDATE", entry.exdates, entry.anchor_tzid)))
     _texts(out, entry, detail)
     out.append(f"SEQUENCE:{event.sequence}")
     if event.created:
@@ -112,20 +116,20 @@ def _vevent(out: list[str], entry: Entry, detail: Detail, stamp: str) -> None:
     _people(out, event.organizer, event.attendees)
     categories = text_list(event.categories)
     if categories:
-        out.append(f"CATEGORIES:{categories}")
+        out.append(fold(f"CATEGORIES:{categories}"))
     out.append("END:VEVENT")
 
 
 def _texts(out: list[str], entry: Entry, detail: Detail) -> None:
     event = entry.event
-    out.append(f"SUMMARY:{escape_text(fields.summary(event, detail))}")
+    out.append(fold(f"SUMMARY:{escape_text(fields.summary(event, detail))}"))
     if event.description:
-        out.append(f"DESCRIPTION:{escape_text(event.description)}")
+        out.append(fold(f"DESCRIPTION:{escape_text(event.description)}"))
     if event.location:
-        out.append(f"LOCATION:{escape_text(event.location)}")
+        out.append(fold(f"LOCATION:{escape_text(event.location)}"))
     url = fields.join_url(event, detail)
     if url:
-        out.append(f"URL:{uri_value(url)}")
+        out.append(fold(f"URL:{uri_value(url)}"))
     out.append(f"STATUS:{fields.STATUS[event.status]}")
     out.append(f"TRANSP:{fields.transparency(event)}")
     access = fields.access_class(event, detail)
@@ -138,16 +142,16 @@ def _texts(out: list[str], entry: Entry, detail: Detail) -> None:
 
 def _people(out: list[str], organizer: Person | None, attendees: tuple[Attendee, ...]) -> None:
     if organizer is not None and organizer.email:
-        out.append(f"ORGANIZER{_cn(organizer.name)}:mailto:{uri_value(organizer.email)}")
+        out.append(fold(f"ORGANIZER{_cn(organizer.name)}:mailto:{uri_value(organizer.email)}"))
     for person in attendees:
         if not person.email:
             continue
         cutype = ";CUTYPE=RESOURCE" if person.kind is AttendeeKind.RESOURCE else ""
-        out.append(
+        out.append(fold(
             f"ATTENDEE{cutype};ROLE={fields.ROLE[person.kind]};"
             f"PARTSTAT={fields.PARTSTAT[person.response]}{_cn(person.name)}"
             f":mailto:{uri_value(person.email)}"
-        )
+        ))
 
 
 def _cn(name: str | None) -> str:

@@ -86,16 +86,17 @@ def utc_stamp(moment: datetime) -> str:
     """``20261124T140000Z``; a naive datetime is taken to be UTC already."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return f"{moment:%Y%m%dT%H%M%S}Z"
+    return local_stamp(moment) + "Z"
 
 
-def local_stamp(moment: datetime) -> str:
-    """``20261124T090000``: the wall-clock time, for use with a TZID parameter."""
-    return f"{moment:%Y%m%dT%H%M%S}"
+def local_stamp(m: datetime) -> str:
+    """``20261124T090000``: the wall-clock time, for use with a TZID parameter.
+    (Spelled out: ``strftime`` is three times slower, and this runs per property.)"""
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
 
 
 def date_stamp(day: date) -> str:
-    return f"{day:%Y%m%d}"
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def fold(line: str) -> str:
@@ -136,8 +137,9 @@ def _ends_in_escape(data: bytes, start: int, cut: int) -> bool:
     return run % 2 == 1
 
 
-def content_lines(lines: Iterable[str]) -> bytes:
-    """Folded content lines, each ended by CRLF, as UTF-8 bytes."""
-    folded = [fold(line) for line in lines]
-    folded.append("")
-    return "\r\n".join(folded).encode()
+def content_lines(lines: Iterable[str], folded: bool = False) -> bytes:
+    """Content lines, each ended by CRLF, as UTF-8 bytes; folded here unless the
+    caller already folded every line that can exceed 75 octets (``folded=True``)."""
+    result = list(lines) if folded else [fold(line) for line in lines]
+    result.append("")
+    return "\r\n".join(result).encode()

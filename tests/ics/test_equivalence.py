@@ -26,6 +26,8 @@ def test_same_components_as_icalendar_at_every_level(items: list[MirroredEvent])
     assume(all("\\N" not in text for item in items for text in _texts(item)))
     for detail, include_private in LEVELS:
         ours = render(items, detail, include_private)
+        assert ours.endswith(b"\r\n")
+        assert all(len(line) <= 75 for line in ours.split(b"\r\n"))
         theirs = render(items, detail, include_private, reference_feed)
         assert components(ours) == components(theirs)
 

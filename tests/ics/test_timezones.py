@@ -48,3 +48,10 @@ def test_utc_and_unknown_zones_are_written_as_utc() -> None:
 
 def test_vtimezone_is_built_once() -> None:
     assert vtimezone("Europe/Paris") is vtimezone("Europe/Paris")
+
+
+def test_every_zone_name_fits_an_unfolded_recurrence_id_line() -> None:
+    """The writer leaves DTSTART/DTEND/RECURRENCE-ID lines unfolded: prove they fit."""
+    from zoneinfo import available_timezones
+    longest = max(len(name) for name in available_timezones())
+    assert len("RECURRENCE-ID;TZID=") + longest + len(":20260101T000000") <= 75
