@@ -43,6 +43,7 @@ from exchangelib.transport import get_auth_method_from_response
 
 from proxy.errors import (
     CalproxyError,
+    CursorExpired,
     Unprocessable,
     UpstreamAuthError,
     UpstreamError,
@@ -247,7 +248,7 @@ def map_errors() -> Iterator[None]:
     """Translate everything exchangelib, requests and the guard raise into proxy.errors."""
     try:
         yield
-    except CalproxyError:
+    except (CalproxyError, CursorExpired):
         raise
     except GuardRefused:
         raise UpstreamError("the EWS host resolved to a forbidden address",
