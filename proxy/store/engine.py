@@ -52,11 +52,11 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> AsyncEngine:
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # calproxy emits BEGIN itself
     cursor = dbapi_connection.cursor()
-    for pragma in (
+    for pragma in (  # busy_timeout first: switching to WAL itself needs the lock
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA synchronous=NORMAL",
-        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     ):
         cursor.execute(pragma)
     cursor.close()
