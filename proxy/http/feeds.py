@@ -23,7 +23,7 @@ from proxy.http.input import get_bool, get_int, json_body, only_fields
 from proxy.http.keys import CALENDARS, SETTINGS, STORE
 from proxy.http.views import feed_json
 from proxy.ics import audience_for, render_feed
-from proxy.redaction import Detail, redact
+from proxy.redaction import Audience, Detail, VisibleEvent, redact
 from proxy.redaction.visible import RecurrenceRef
 from proxy.store.records import Feed
 
@@ -101,7 +101,27 @@ def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent],
     if cached is not None and cached.fingerprint == fingerprint:
         return cached
     detail = DETAILS[feed.detail]
-    audience = audience_for(detail, feed.include_private)
+    visible, withheld = _redacted(items, audience_for(detail, feed.include_private))
+    # DTSTAMP: deterministic for equal data, from what the audience may see only (a hidden
+    # event's edit time must not show); Last-Modified: when this data was first rendered
+    stamps = [v.updated for v in visible if v.updated is not None]
+    stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
+    body = render_feed(visible, name=name, detail=detail, generated_at=stamp,
+                       withheld=withheld)
+    last_modified = datetime.now(UTC).replace(microsecond=0)
+    if cached is not None and last_modified <= cached.last_modified:
+        last_modified = cached.last_modified + timedelta(seconds=1)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
+                        last_modified)
+    cache[feed.id] = rendered
+    return rendered
+
+
+def _redacted(items: list[MirroredEvent], audience: Audience) -> tuple[
+        list[VisibleEvent], list[RecurrenceRef]]:
+    """What the feed may show, and the series slots of exceptions it must not (their
+    masters get an EXDATE there, so the hidden change does not show as the original)."""
     visible, withheld = [], []
     for item in items:
         shown = redact(item, audience)
@@ -110,15 +130,7 @@ def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent],
         elif item.event.recurrence is not None and item.series_public_id is not None:
             withheld.append(RecurrenceRef(item.series_public_id,
                                           item.event.recurrence.original_start, True))
-    updated = [i.event.updated for i in items if i.event.updated is not None]
-    last_modified = max(updated, default=feed.created).astimezone(UTC).replace(microsecond=0)
-    body = render_feed(visible, name=name, detail=detail, generated_at=last_modified,
-                       withheld=withheld)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
-                        last_modified)
-    cache[feed.id] = rendered
-    return rendered
+    return visible, withheld
 
 
 def _not_modified(request: web.Request, rendered: Rendered) -> bool:

@@ -75,3 +75,16 @@ async def test_revoked_and_unknown_secrets_are_the_same_404(world: Live) -> None
     async with world.http.get(world.url + "/feeds/not-a-secret.ics") as unknown:
         unknown_body = await unknown.read()
     assert revoked.status == unknown.status == 404 and revoked_body == unknown_body
+
+
+async def test_hidden_edit_times_do_not_show(world: Live) -> None:
+    from datetime import UTC, datetime
+
+    edited = datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
+    seed(world, title="Merger", sensitivity=Sensitivity.PRIVATE, updated=edited)
+    for detail in ("busy", "limited", "full"):
+        feed = await make_feed(world, detail=detail)
+        async with world.http.get(feed["url"]) as response:
+            body = await response.read()
+            assert "2021" not in response.headers["Last-Modified"]
+        assert b"20210304" not in body
