@@ -1,9 +1,10 @@
 """Feed management and the secret ICS URL.
 
 A feed is rendered only when its data changed: each feed's last answer is kept with a
-fingerprint of the mirrored items it came from, and conditional requests are answered
-304 from that without rendering. ETags hash the rendered (already redacted) bytes, so
-they carry nothing a subscriber could not read in the feed itself.
+fingerprint of what it came from (the feed's settings, its window's day, and the mirror
+version of every calendar in it), so an unchanged feed and a conditional request are
+answered without loading or rendering a single event. ETags hash the rendered (already
+redacted) bytes, so they carry nothing a subscriber could not read in the feed itself.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ CACHE_CONTROL = "private, max-age=300"
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    fingerprint: int
+    fingerprint: tuple[object, ...]
     body: bytes
     gzipped: bytes
     etag: str
@@ -74,12 +75,7 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     feed = await request.app[STORE].feed_for_secret(request.match_info["secret"])
     if feed is None:
         raise NotFound("No such feed.", "feed_not_found")
-    now = datetime.now(UTC)
-    start = now - timedelta(days=feed.past_days)
-    end = now + timedelta(days=feed.future_days)
-    items = await request.app[CALENDARS].feed_items(feed.owner_id, start, end)
-    owner = await request.app[STORE].get_user(feed.owner_id)
-    rendered = _cached_render(request, feed, items, owner.email if owner else "Calendar")
+    rendered = await _rendering(request, feed)
     headers = {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL,
                "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
                "Vary": "Accept-Encoding"}
@@ -93,29 +89,42 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _cached_render(request: web.Request, feed: Feed, items: list[MirroredEvent],
-                   name: str) -> Rendered:
+async def _rendering(request: web.Request, feed: Feed) -> Rendered:
+    """The feed's current rendering: the cached one while nothing changed, else a new one."""
+    service = request.app[CALENDARS]
+    calendars = await service.fresh_calendars(feed.owner_id)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    fingerprint = (feed.detail, feed.include_private, feed.past_days, feed.future_days,
+                   today, tuple((c.id, c.version) for c in calendars))
     cache: dict[str, Rendered] = request.app[FEED_CACHE]
-    fingerprint = hash(tuple(items))
     cached = cache.get(feed.id)
     if cached is not None and cached.fingerprint == fingerprint:
         return cached
-    detail = DETAILS[feed.detail]
-    visible, withheld = _redacted(items, audience_for(detail, feed.include_private))
-    # DTSTAMP: deterministic for equal data, from what the audience may see only (a hidden
-    # event's edit time must not show); Last-Modified: when this data was first rendered
-    stamps = [v.updated for v in visible if v.updated is not None]
-    stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
-    body = render_feed(visible, name=name, detail=detail, generated_at=stamp,
-                       withheld=withheld)
+    items = await service.feed_items(calendars, today - timedelta(days=feed.past_days),
+                                     today + timedelta(days=feed.future_days + 1))
+    owner = await request.app[STORE].get_user(feed.owner_id)
+    body = _render(feed, items, owner.email if owner else "Calendar")
     last_modified = datetime.now(UTC).replace(microsecond=0)
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
-                        last_modified)
-    cache[feed.id] = rendered
-    return rendered
+    cache[feed.id] = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
+                              last_modified)
+    return cache[feed.id]
+
+
+def _render(feed: Feed, items: list[MirroredEvent], name: str) -> bytes:
+    """Redact for the feed's audience and write RFC 5545.
+
+    DTSTAMP comes from the edit times the audience may see only (a hidden event's edit
+    time must not show), so equal data renders to equal bytes.
+    """
+    detail = DETAILS[feed.detail]
+    visible, withheld = _redacted(items, audience_for(detail, feed.include_private))
+    stamps = [v.updated for v in visible if v.updated is not None]
+    stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
+    return render_feed(visible, name=name, detail=detail, generated_at=stamp,
+                       withheld=withheld)
 
 
 def _redacted(items: list[MirroredEvent], audience: Audience) -> tuple[

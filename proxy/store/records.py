@@ -105,3 +105,5 @@ class CalendarRecord:
     cursor: str | None
     synced_at: datetime | None
     time_zone: str | None = None
+    #: grows whenever the mirrored events of this calendar change (feeds cache on it)
+    version: int = 0

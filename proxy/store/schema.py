@@ -155,6 +155,8 @@ calendars = Table(
     Column("cursor", Text),
     Column("synced_at", UtcDateTime),
     Column("time_zone", String(100)),
+    # bumped whenever the calendar's mirrored events change: cheap "did anything change?"
+    Column("version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("integration_id", "provider_id", name="uq_calendars_provider"),
 )
 

@@ -74,7 +74,12 @@ def _calendar(row: Row[Any]) -> CalendarRecord:
         id=row.id, integration_id=row.integration_id, provider_id=row.provider_id,
         name=row.name, is_primary=bool(row.is_primary), can_write=bool(row.can_write),
         synced=bool(row.synced), cursor=row.cursor, synced_at=row.synced_at,
-        time_zone=row.time_zone)
+        time_zone=row.time_zone, version=row.version)
+
+
+async def _bump(conn: AsyncConnection, calendar_id: str) -> None:
+    await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
+                       .values(version=calendar_table.c.version + 1))
 
 
 async def _lock_calendar(conn: AsyncConnection, calendar_id: str) -> Row[Any]:
@@ -164,7 +169,7 @@ class EventOps(StoreBase):
 
     async def set_calendar_synced(self, calendar_id: str, synced: bool) -> CalendarRecord:
         """Unsyncing drops its mirrored events and cursor; ``NotFound`` if unknown."""
-        values: dict[str, Any] = {"synced": synced}
+        values: dict[str, Any] = {"synced": synced, "version": calendar_table.c.version + 1}
         if not synced:
             values.update(cursor=None, synced_at=None)
         async with self._write() as conn:
@@ -191,8 +196,11 @@ class EventOps(StoreBase):
         async with self._write() as conn:
             row = await _lock_calendar(conn, calendar_id)
             await _replace_events(conn, row, rows, removed, full)
+            values: dict[str, Any] = {"cursor": cursor, "synced_at": synced_at}
+            if rows or removed or full:
+                values["version"] = calendar_table.c.version + 1
             await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
-                               .values(cursor=cursor, synced_at=synced_at))
+                               .values(**values))
 
     async def touch_calendar(self, calendar_id: str, synced_at: datetime) -> None:
         """Record a round that changed nothing (a no-op for an unknown calendar)."""
@@ -228,8 +236,10 @@ class EventOps(StoreBase):
         async with self._write() as conn:
             row = await _lock_calendar(conn, calendar_id)
             await _replace_events(conn, row, rows, (), full=False)
+            await _bump(conn, calendar_id)
 
     async def delete_event(self, calendar_id: str, provider_id: str) -> None:
         async with self._write() as conn:
             await conn.execute(delete(events).where(
                 (events.c.calendar_id == calendar_id) & (events.c.provider_id == provider_id)))
+            await _bump(conn, calendar_id)

@@ -88,12 +88,18 @@ class CalendarService:
         ids = [p[1].id for p in pairs]
         return expand(await self.store.events_in_range(ids, start, end), start, end)
 
-    async def feed_items(self, owner_id: str, start: datetime,
-                         end: datetime) -> list[MirroredEvent]:
-        """The mirrored items of a feed window, series unexpanded (masters with RRULE)."""
+    async def fresh_calendars(self, owner_id: str) -> list[CalendarRecord]:
+        """The owner's synced calendars, brought up to date, with their mirror versions."""
         pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
         await self._refresh(pairs)
-        items = await self.store.events_in_range([p[1].id for p in pairs], start, end)
+        wanted = {p[1].id for p in pairs}
+        records = await self.store.list_calendars(list({p[0].id for p in pairs}))
+        return sorted((r for r in records if r.id in wanted), key=lambda r: r.id)
+
+    async def feed_items(self, calendars: list[CalendarRecord], start: datetime,
+                         end: datetime) -> list[MirroredEvent]:
+        """The mirrored items of a feed window, series unexpanded (masters with RRULE)."""
+        items = await self.store.events_in_range([c.id for c in calendars], start, end)
         return sorted(items, key=lambda i: i.id)
 
     async def _refresh(self, pairs: list[Owned]) -> None:

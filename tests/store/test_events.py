@@ -189,3 +189,26 @@ async def test_bulk_rounds_delete_in_chunks(store: SqlStore) -> None:
     ((count,),) = await raw(store, "SELECT COUNT(*) FROM events")
     assert count == 1500
 
+
+
+async def test_calendar_version_grows_only_when_the_mirror_changes(store: SqlStore) -> None:
+    _, integration = await user_with_integration(store)
+    calendar = await calendar_of(store, integration)
+
+    async def version() -> int:
+        found = await store.get_calendar(calendar.id)
+        assert found is not None
+        return found.version
+
+    start = await version()
+    item = mirrored(calendar, event("e1", T0, T0 + timedelta(hours=1)))
+    await store.apply_event_sync(calendar.id, [item], [], "c1", T0, full=True)
+    after_sync = await version()
+    assert after_sync > start
+    await store.apply_event_sync(calendar.id, [], [], "c2", T0, full=False)  # nothing new
+    assert await version() == after_sync
+    await store.put_event(calendar.id, item)
+    assert await version() > after_sync
+    before_delete = await version()
+    await store.delete_event(calendar.id, "e1")
+    assert await version() > before_delete
