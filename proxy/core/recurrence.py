@@ -41,6 +41,8 @@ def expand(items: Iterable[MirroredEvent], start: datetime, end: datetime) -> li
     found = [i for i in concrete if i.event.status is not EventStatus.CANCELLED
              and _overlaps(i.event, start, end)]
     for master in masters:
+        if master.event.status is EventStatus.CANCELLED:
+            continue  # a cancelled series has no occurrences
         found.extend(o for o in _occurrences(master, start, end)
                      if _series_key(o.event) not in replaced)
     found.sort(key=lambda i: (to_utc(i.event.start, i.event.time_zone), i.id))

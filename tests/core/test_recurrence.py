@@ -62,3 +62,8 @@ def test_until_in_utc_and_broken_rules_do_not_crash() -> None:
     broken = replace(MASTER, rrule=("FREQ=SOMETIMES",), exdates=())
     [first] = expand([item(broken, "m")], W0, W1)
     assert first.event.start == MASTER.start
+
+
+def test_cancelled_series_has_no_occurrences() -> None:
+    cancelled = replace(MASTER, status=EventStatus.CANCELLED)
+    assert expand([item(cancelled, "m")], W0, W1) == []
