@@ -20,6 +20,7 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
+    Moment,
     Service,
 )
 
@@ -123,6 +124,15 @@ class Provider(Protocol):
         """Apply the fields ``draft.given()`` names and return the updated event."""
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None: ...
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        """The id that addresses one occurrence of a series this provider delivered as a
+        master (the core expanded it), so that a write changes that occurrence only.
+
+        Providers that deliver expanded occurrences never have their series expanded by
+        the core and may raise ``Unprocessable``.
+        """
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage: ...
 

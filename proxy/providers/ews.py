@@ -25,6 +25,7 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
+    Moment,
     Service,
 )
 from proxy.errors import (
@@ -133,6 +134,13 @@ class EwsProvider:
         folder = await self._folder(calendar_id)
         ews_id, _ = await self._ews_id(folder, event_id)
         await self.session.call(ops.delete, folder, ews_id)
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        """EWS delivers occurrences with ids of their own; no series is expanded by the
+        core, so there is nothing to address this way."""
+        raise Unprocessable("EWS occurrences are addressed by their own ids",
+                            "occurrence_not_addressable")
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         """Full listing, 100 per FindItem page; the cursor is the next offset."""

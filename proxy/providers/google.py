@@ -20,13 +20,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httplib2
 from googleapiclient.discovery import build
 
-from proxy.core.model import Calendar, Contact, ContactDraft, Event, EventDraft, EventStatus
+from proxy.core.model import (
+    Calendar,
+    Contact,
+    ContactDraft,
+    Event,
+    EventDraft,
+    EventStatus,
+    Moment,
+)
 from proxy.core.timeutil import to_utc
 from proxy.errors import BadRequest, CursorExpired, Forbidden, UpstreamError, UpstreamNotFound
 from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
@@ -197,6 +205,14 @@ class GoogleProvider:
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         await self.transport.call(self._events.delete(calendarId=calendar_id, eventId=event_id))
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        """Google's instance id: the series id, ``_``, the original start in UTC
+        (``YYYYMMDDTHHMMSSZ``) or, for all-day series, its date (``YYYYMMDD``)."""
+        if isinstance(original_start, datetime):
+            return f"{series_id}_{original_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        return f"{series_id}_{original_start:%Y%m%d}"
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         state = _read_cursor(cursor)

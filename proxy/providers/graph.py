@@ -31,8 +31,9 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
+    Moment,
 )
-from proxy.errors import CursorExpired, UpstreamError
+from proxy.errors import CursorExpired, Unprocessable, UpstreamError
 from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
 from proxy.providers.graph_http import GraphSession
 from proxy.providers.graph_normalize import (
@@ -134,6 +135,13 @@ class GraphProvider:
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         builder = self._event(calendar_id, event_id)
         await self.session.call(self.session.request(Method.DELETE, builder))
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        """Graph delivers occurrences with ids of their own; no series is expanded by the
+        core, so there is nothing to address this way."""
+        raise Unprocessable("Graph occurrences are addressed by their own ids",
+                            "occurrence_not_addressable")
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         """A full listing of the contacts, page by page (``cursor`` is a nextLink)."""

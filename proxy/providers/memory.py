@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from proxy.core.model import (
     Calendar,
@@ -17,11 +18,16 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
+    EventStatus,
+    Moment,
+    Recurrence,
     Service,
 )
-from proxy.core.timeutil import to_utc
+from proxy.core.timeutil import to_utc, zone
 from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
 from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+
+OCCURRENCE = "~occ~"
 
 
 @dataclass
@@ -159,13 +165,39 @@ class MemoryProvider:
         return self.backend.put_event(self.key, replace(event, **draft.given()))
 
     async def update_event(self, calendar_id: str, event_id: str, draft: EventDraft) -> Event:
-        current = await self.get_event(calendar_id, event_id)
+        current = await self._current(calendar_id, event_id)
         updated = replace(current, **draft.given(), sequence=current.sequence + 1)
         return self.backend.put_event(self.key, updated)
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         self._call()
+        if OCCURRENCE in event_id:  # an occurrence of a series: it becomes cancelled
+            current = await self._current(calendar_id, event_id)
+            self.backend.put_event(self.key, replace(current, status=EventStatus.CANCELLED))
+            return
         self.backend.remove_event(self.key, calendar_id, event_id)
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        return f"{series_id}{OCCURRENCE}{to_utc(original_start).isoformat()}"
+
+    async def _current(self, calendar_id: str, event_id: str) -> Event:
+        """The event, or for a fresh occurrence id the occurrence its master implies."""
+        series_id, marker, stamp = event_id.partition(OCCURRENCE)
+        box = self.backend.mailbox(self.key)
+        if not marker or event_id in box.events.get(calendar_id, {}):
+            return await self.get_event(calendar_id, event_id)
+        master = await self.get_event(calendar_id, series_id)
+        original = datetime.fromisoformat(stamp).astimezone(to_utc(master.start).tzinfo)
+        if master.all_day:
+            original_moment: Moment = original.date()
+        else:
+            original_moment = original.astimezone(zone(master.time_zone))
+        length = to_utc(master.end, master.time_zone) - to_utc(master.start, master.time_zone)
+        end = original_moment + length
+        return replace(master, provider_id=event_id, start=original_moment, end=end,
+                       rrule=(), exdates=(),
+                       recurrence=Recurrence(series_id, original_moment, is_exception=True))
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         box = self._call()

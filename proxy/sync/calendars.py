@@ -8,12 +8,13 @@ without waiting for a sync.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, opaque_id
-from proxy.core.model import Contact, ContactDraft, EventDraft
+from proxy.core.model import Contact, ContactDraft, EventDraft, EventStatus
 from proxy.core.recurrence import expand
 from proxy.errors import Conflict, NotFound
 from proxy.providers.base import Provider
@@ -138,23 +139,39 @@ class CalendarService:
         return item
 
     async def _target(self, owner_id: str, item: MirroredEvent) -> tuple[
-            Provider, Integration, CalendarRecord]:
+            Provider, Integration, CalendarRecord, str]:
+        """Where a write on ``item`` goes: provider, integration, calendar, provider id.
+
+        An occurrence the core expanded from a series master has the master's provider id;
+        the provider names the id that addresses that one occurrence instead.
+        """
         integration, calendar = await self.resolve_calendar(owner_id, item.calendar_id)
-        return await self.connections.provider(integration), integration, calendar
+        provider = await self.connections.provider(integration)
+        event, rec = item.event, item.event.recurrence
+        if (rec is not None and rec.original_start is not None and not rec.is_exception
+                and rec.series_id == event.provider_id):
+            return provider, integration, calendar, await provider.occurrence_id(
+                calendar.provider_id, rec.series_id, rec.original_start)
+        return provider, integration, calendar, event.provider_id
 
     async def update_event(self, owner_id: str, item: MirroredEvent,
                            draft: EventDraft) -> MirroredEvent:
-        provider, integration, calendar = await self._target(owner_id, item)
-        updated = await provider.update_event(calendar.provider_id, item.event.provider_id,
-                                              draft)
+        provider, integration, calendar, event_id = await self._target(owner_id, item)
+        updated = await provider.update_event(calendar.provider_id, event_id, draft)
         result = mirror_event(integration.id, calendar, updated)
         await self.store.put_event(calendar.id, result)
         return result
 
     async def delete_event(self, owner_id: str, item: MirroredEvent) -> None:
-        provider, _, calendar = await self._target(owner_id, item)
-        await provider.delete_event(calendar.provider_id, item.event.provider_id)
-        await self.store.delete_event(calendar.id, item.event.provider_id)
+        provider, integration, calendar, event_id = await self._target(owner_id, item)
+        await provider.delete_event(calendar.provider_id, event_id)
+        if event_id == item.event.provider_id:
+            await self.store.delete_event(calendar.id, event_id)
+            return
+        # one occurrence of a series: mirror it as cancelled so that it vanishes at once
+        cancelled = replace(item.event, provider_id=event_id, status=EventStatus.CANCELLED)
+        await self.store.put_event(calendar.id, mirror_event(integration.id, calendar,
+                                                             cancelled))
 
     # --- contacts ------------------------------------------------------------------------
     async def contacts(self, owner_id: str) -> list[tuple[str, str, Contact]]:
