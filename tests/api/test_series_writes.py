@@ -12,7 +12,7 @@ from tests.api.test_real_providers import NOW, WINDOW
 async def test_patch_and_delete_one_occurrence(world: Live) -> None:
     seed(world, title="Daily", start=at(1), rrule=("FREQ=DAILY;COUNT=3",))
     _, body = await events_of(world, "exec")
-    first, second, third = body["events"]
+    _, second, third = body["events"]
     path = "/v1/users/me/events/"
     status, moved, _ = await world.call("exec", "PATCH", path + second["id"],
                                         json={"title": "Daily (moved)"})
