@@ -264,6 +264,18 @@ def ews_host_allowed(policy: Policy, service: Service, host: str) -> bool:
     return host in hosts or (service is Service.EWS_O365 and host == O365_HOST)
 
 
+def check_ews_url(policy: Policy, service: Service, scheme: str, host: str,
+                  allow_http: bool) -> None:
+    """Rule 8 on the URL as given: a listed host, over https unless the server allows
+    http (tests). Name resolution and redirects are checked again where they happen."""
+    if not ews_host_allowed(policy, service, host):
+        raise Unprocessable("ews_url: the host is not on the account's list of EWS hosts.",
+                            "ews_host_not_allowed")
+    if scheme != "https" and not (scheme == "http" and allow_http):
+        raise Unprocessable("ews_url: EWS is only reached over https.",
+                            "ews_host_not_allowed")
+
+
 # --- rule 5: the sign-in prompt ---------------------------------------------------------
 
 def parse_version(text: str) -> tuple[int, ...]:

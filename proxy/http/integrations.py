@@ -10,7 +10,7 @@ from aiohttp import web
 
 from proxy.core.model import Permissions, Service
 from proxy.core.policy import (
-    ews_host_allowed,
+    check_ews_url,
     granted_permissions,
     parse_permissions,
     permissions_for_new_integration,
@@ -66,9 +66,9 @@ async def create_integration(request: web.Request) -> web.Response:
     permissions = permissions_for_new_integration(policy, service, user.email, requested)
     if service in {Service.EXCHANGE_EWS, Service.EWS_O365}:
         ews_url = _ews_url(body, service)
-        if not ews_host_allowed(policy, service, urlsplit(ews_url).hostname or ""):
-            raise Unprocessable("ews_url: the host is not on the account's list of EWS hosts.",
-                                "ews_host_not_allowed")
+        parts = urlsplit(ews_url)
+        check_ews_url(policy, service, parts.scheme, parts.hostname or "",
+                      request.app[SETTINGS].ews_allow_http)
         entry = _entry(request, service)
         if entry.validate_connect is not None:
             await entry.validate_connect(request.app[SETTINGS], {"ews_url": ews_url},

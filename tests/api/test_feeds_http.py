@@ -88,3 +88,50 @@ async def test_hidden_edit_times_do_not_show(world: Live) -> None:
             body = await response.read()
             assert "2021" not in response.headers["Last-Modified"]
         assert b"20210304" not in body
+
+
+async def test_feed_expands_to_exactly_the_events_the_api_returns(world: Live) -> None:
+    from dataclasses import replace as _replace
+    from datetime import UTC, datetime
+
+    import recurring_ical_events
+
+    from proxy.core.model import EventStatus, Recurrence
+    from tests.api.helpers import WINDOW, at
+
+    master = seed(world, title="Standup", start=at(1, 9), time_zone="Europe/Berlin",
+                  rrule=("FREQ=DAILY;COUNT=5",))
+    key = world.mailbox("exec")
+    moved = _replace(master, provider_id="moved", rrule=(), title="Standup (late)",
+                     start=at(2, 15), end=at(2, 16),
+                     recurrence=Recurrence(master.provider_id, at(2, 9), True))
+    cancelled = _replace(master, provider_id="gone", rrule=(), start=at(3, 9), end=at(3, 10),
+                         status=EventStatus.CANCELLED,
+                         recurrence=Recurrence(master.provider_id, at(3, 9)))
+    world.backend.put_event(key, moved)
+    world.backend.put_event(key, cancelled)
+    seed(world, title="Lunch", start=at(4, 12))
+    seed(world, title="Offsite", start=datetime(2026, 12, 5).date(),
+         end=datetime(2026, 12, 6).date(), all_day=True)
+
+    _, body, _ = await world.call("exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    from_api = sorted((moment_key(e["start"]), moment_key(e["end"]), e["title"])
+                      for e in body["events"])
+    feed = await make_feed(world, detail="full", include_private=True, past_days=60)
+    async with world.http.get(feed["url"]) as response:
+        calendar = icalendar.Calendar.from_ical(await response.read())
+    window = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC))
+    from_feed = sorted(
+        (moment_key(c["DTSTART"].dt.isoformat()), moment_key(c["DTEND"].dt.isoformat()),
+         str(c["SUMMARY"])) for c in recurring_ical_events.of(calendar).between(*window))
+    assert from_feed == from_api
+    assert len(from_api) == 6  # 5 standups - 1 cancelled, lunch, offsite
+
+
+def moment_key(text: str) -> str:
+    """Timed values as their UTC instant, all-day ones as their date."""
+    from datetime import UTC, datetime
+
+    if "T" not in text:
+        return text
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat()

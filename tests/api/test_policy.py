@@ -183,3 +183,15 @@ async def test_rule5_prompt_falls_back_to_ews_o365(world: Live) -> None:
     assert await sign_in(world, "colleague") is not None  # still prompted, no second record
     _, listed, _ = await world.call("colleague", "GET", "/v1/me/integrations")
     assert len(listed["integrations"]) == 1
+
+
+async def test_rule8_plain_http_is_refused_unless_allowed(world: Live) -> None:
+    await patch(world, {"ews_hosts": {"value": ["mail.acme.example"]}})
+    body = {"service": "exchange_ews", "username": "c", "password": "p",
+            "ews_url": "http://mail.acme.example/EWS/Exchange.asmx"}
+    status, answer, _ = await world.call("colleague", "POST", "/v1/me/integrations", json=body)
+    assert status == 422 and "https" in answer["error"]["message"]
+    body["ews_url"] = "https://mail.acme.example/EWS/Exchange.asmx"
+    status, answer, _ = await world.call("colleague", "POST", "/v1/me/integrations", json=body)
+    assert status == 201 and answer["status"] == "connected"
+    assert any("full access" in w for w in answer["warnings"])
