@@ -7,36 +7,34 @@ from aiohttp import web
 from proxy.core.access import check_contacts
 from proxy.core.model import ContactDraft, EmailAddress, PhoneNumber
 from proxy.errors import BadRequest, NotFound
-from proxy.http.context import resolve_target
+from proxy.http.context import Target, resolve_target
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import CALENDARS, STORE
 from proxy.render.json import contact_json
 from proxy.store.records import Integration
 
 
-def _granted(integrations: list[Integration]) -> Integration | None:
-    ranked = sorted(integrations, key=lambda i: -i.granted.contacts.rank)
-    return ranked[0] if ranked else None
-
-
-async def list_contacts(request: web.Request) -> web.Response:
+async def _allowed(request: web.Request, write: bool) -> tuple[
+        Target, list[Integration], Integration]:
+    """The owner's serving integrations, and the one with the widest contacts grant, once
+    the caller is known to be allowed (``check_contacts``)."""
     target = await resolve_target(request)
     integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
                                                                      "contacts")
-    best = _granted(integrations)
-    check_contacts(target.relation, target.policy.account_permissions,
-                   best.granted if best else None, write=False)
+    best = max(integrations, key=lambda i: i.granted.contacts.rank)
+    check_contacts(target.relation, target.policy.account_permissions, best.granted,
+                   write=write)
+    return target, integrations, best
+
+
+async def list_contacts(request: web.Request) -> web.Response:
+    target, _, _ = await _allowed(request, write=False)
     items = await request.app[CALENDARS].contacts(target.owner.id)
     return web.json_response({"contacts": [contact_json(cid, c) for cid, _, c in items]})
 
 
 async def get_contact(request: web.Request) -> web.Response:
-    target = await resolve_target(request)
-    integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
-                                                                     "contacts")
-    best = _granted(integrations)
-    check_contacts(target.relation, target.policy.account_permissions,
-                   best.granted if best else None, write=False)
+    _, integrations, _ = await _allowed(request, write=False)
     found = await request.app[STORE].get_contact(request.match_info["id"])
     if found is None or found[1] not in {i.id for i in integrations}:
         raise NotFound("contact: no such contact", "contact_not_found")
@@ -44,15 +42,8 @@ async def get_contact(request: web.Request) -> web.Response:
 
 
 async def create_contact(request: web.Request) -> web.Response:
-    target = await resolve_target(request)
-    body = await json_body(request)
-    draft = parse_contact(body)
-    integrations = await request.app[CALENDARS].serving_integrations(target.owner.id,
-                                                                     "contacts")
-    best = _granted(integrations)
-    check_contacts(target.relation, target.policy.account_permissions,
-                   best.granted if best else None, write=True)
-    assert best is not None
+    draft = parse_contact(await json_body(request))
+    _, _, best = await _allowed(request, write=True)
     public_id, contact = await request.app[CALENDARS].create_contact(best, draft)
     return web.json_response(contact_json(public_id, contact), status=201)
 

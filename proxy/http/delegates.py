@@ -24,24 +24,26 @@ async def _colleague(request: web.Request) -> User:
     return other
 
 
-async def list_delegates(request: web.Request) -> web.Response:
+async def _listed(request: web.Request, delegations: list[Delegation], key: str,
+                  other_of: str) -> web.Response:
+    """Delegations as JSON, each naming the user on the other side."""
     store = request.app[STORE]
     out = []
-    for d in await store.list_delegates(current_user(request).id):
-        other = await store.get_user(d.delegate_id)
+    for delegation in delegations:
+        other = await store.get_user(getattr(delegation, other_of))
         if other is not None:
-            out.append(delegation_json(d, other))
-    return web.json_response({"delegates": out})
+            out.append(delegation_json(delegation, other))
+    return web.json_response({key: out})
+
+
+async def list_delegates(request: web.Request) -> web.Response:
+    delegations = await request.app[STORE].list_delegates(current_user(request).id)
+    return await _listed(request, delegations, "delegates", "delegate_id")
 
 
 async def list_delegators(request: web.Request) -> web.Response:
-    store = request.app[STORE]
-    out = []
-    for d in await store.list_delegators(current_user(request).id):
-        other = await store.get_user(d.owner_id)
-        if other is not None:
-            out.append(delegation_json(d, other))
-    return web.json_response({"delegators": out})
+    delegations = await request.app[STORE].list_delegators(current_user(request).id)
+    return await _listed(request, delegations, "delegators", "owner_id")
 
 
 async def put_delegate(request: web.Request) -> web.Response:
