@@ -28,6 +28,10 @@ def calendar_public_id(integration_id: str, provider_calendar_id: str) -> str:
     return opaque_id("calendar", integration_id, provider_calendar_id)
 
 
+def contact_public_id(integration_id: str, provider_id: str) -> str:
+    return opaque_id("contact", integration_id, provider_id)
+
+
 def occurrence_public_id(series_public_id: str, original_start: Moment) -> str:
     return opaque_id("occurrence", series_public_id, to_utc(original_start).isoformat())
 

@@ -37,9 +37,6 @@ class Capabilities:
     write_events: bool = True
     read_contacts: bool = True
     write_contacts: bool = True
-    #: True when the sync cursor reports removals itself (delta, sync tokens); False when
-    #: every sync is a full listing that the driver must reconcile.
-    incremental: bool = True
 
 
 @dataclass(frozen=True, slots=True)

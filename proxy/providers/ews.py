@@ -51,8 +51,7 @@ PRIMARY_ALIAS = "calendar"
 
 
 class EwsProvider:
-    capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True,
-                                incremental=True)
+    capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True)
 
     def __init__(self, connection: Connection) -> None:
         self.service = Service.EWS_O365 if connection.tokens is not None \

@@ -52,8 +52,7 @@ WINDOW_SLACK = timedelta(days=1)
 class GraphProvider:
     """One integration's Graph mailbox, behind :class:`proxy.providers.base.Provider`."""
 
-    capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True,
-                                incremental=True)
+    capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True)
     #: events per delta page (``Prefer: odata.maxpagesize``) and contacts per page
     page_size = 250
     contact_page_size = 100

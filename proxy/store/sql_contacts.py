@@ -11,16 +11,12 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from proxy.core.mirror import opaque_id
+from proxy.core.mirror import contact_public_id
 from proxy.core.model import Contact
 from proxy.errors import NotFound
 from proxy.store.codec import contact_from_json, contact_to_json
 from proxy.store.schema import contacts, integrations
 from proxy.store.sql_base import StoreBase, chunks
-
-
-def contact_public_id(integration_id: str, provider_id: str) -> str:
-    return opaque_id("contact", integration_id, provider_id)
 
 
 def contact_row(integration_id: str, contact: Contact) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from proxy.config import Settings
-from proxy.core.mirror import MirroredEvent, opaque_id
+from proxy.core.mirror import MirroredEvent
 from proxy.core.model import Contact, ContactDraft, EventDraft, EventStatus
 from proxy.core.recurrence import expand
-from proxy.errors import Conflict, NotFound
+from proxy.errors import Conflict, NotFound, Unprocessable
 from proxy.providers.base import Provider
 from proxy.store.interface import Store
 from proxy.store.records import CalendarRecord, Integration, IntegrationStatus
@@ -133,6 +133,7 @@ class CalendarService:
     async def create_event(self, owned: Owned, draft: EventDraft) -> MirroredEvent:
         integration, calendar = owned
         provider = await self.connections.provider(integration)
+        require(provider.capabilities.write_events, integration, "writing events")
         created = await provider.create_event(calendar.provider_id, draft)
         item = mirror_event(integration.id, calendar, created)
         await self.store.put_event(calendar.id, item)
@@ -147,6 +148,7 @@ class CalendarService:
         """
         integration, calendar = await self.resolve_calendar(owner_id, item.calendar_id)
         provider = await self.connections.provider(integration)
+        require(provider.capabilities.write_events, integration, "writing events")
         event, rec = item.event, item.event.recurrence
         if (rec is not None and rec.original_start is not None and not rec.is_exception
                 and rec.series_id == event.provider_id):
@@ -179,16 +181,21 @@ class CalendarService:
         for integration in integrations:
             if integration.granted.contacts.rank > 0:
                 provider = await self.connections.provider(integration)
-                await self.syncer.sync_contacts(integration, provider)
+                if provider.capabilities.read_contacts:
+                    await self.syncer.sync_contacts(integration, provider)
         return await self.store.list_contacts([i.id for i in integrations])
 
     async def create_contact(self, integration: Integration,
                              draft: ContactDraft) -> tuple[str, Contact]:
         provider = await self.connections.provider(integration)
+        require(provider.capabilities.write_contacts, integration, "creating contacts")
         contact = await provider.create_contact(draft)
         public_id = await self.store.put_contact(integration.id, contact)
         return public_id, contact
 
 
-def contact_public_id(integration_id: str, provider_id: str) -> str:
-    return opaque_id("contact", integration_id, provider_id)
+def require(capable: bool, integration: Integration, what: str) -> None:
+    """Refuse what a provider cannot do, the same way for every provider."""
+    if not capable:
+        raise Unprocessable(f"The {integration.service.value} service does not support {what}.",
+                            "not_supported_by_service")

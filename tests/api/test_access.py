@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from proxy.core.model import Attendee, Person, Sensitivity, ShowAs
 from tests.api.conftest import Live
 from tests.api.helpers import WINDOW, at, events_of, seed
@@ -164,3 +166,15 @@ async def test_contacts_are_the_owners_alone(world: Live) -> None:
     assert [c["given_name"] for c in listed["contacts"]] == ["Ada"]
     status, one, _ = await world.call("exec", "GET", f"/v1/users/me/contacts/{body['id']}")
     assert status == 200 and one["emails"][0]["address"] == "ada@example.com"
+
+
+async def test_capabilities_a_provider_lacks_are_refused_uniformly(
+        world: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxy.providers.base import Capabilities
+    from proxy.providers.memory import MemoryProvider
+
+    monkeypatch.setattr(MemoryProvider, "capabilities", Capabilities(write_events=False))
+    status, body, _ = await world.call("exec", "POST", "/v1/users/exec@acme.example/events",
+                                       json=NEW)
+    assert status == 422 and body["error"]["code"] == "not_supported_by_service"
+    assert world.backend.mailbox(world.mailbox("exec")).events["primary"] == {}
