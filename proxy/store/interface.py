@@ -116,7 +116,6 @@ class Store(Protocol):
         ``removed`` are provider ids. ``full=True`` means ``changed`` is the whole calendar:
         every mirrored event not in it is deleted (deletion reconciliation).
         """
-    async def touch_calendar(self, calendar_id: str, synced_at: datetime) -> None: ...
     async def events_in_range(
         self, calendar_ids: Sequence[str], start: datetime, end: datetime,
     ) -> list[MirroredEvent]:

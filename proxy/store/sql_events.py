@@ -202,12 +202,6 @@ class EventOps(StoreBase):
             await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
                                .values(**values))
 
-    async def touch_calendar(self, calendar_id: str, synced_at: datetime) -> None:
-        """Record a round that changed nothing (a no-op for an unknown calendar)."""
-        async with self._write() as conn:
-            await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
-                               .values(synced_at=synced_at))
-
     async def events_in_range(
         self, calendar_ids: Sequence[str], start: datetime, end: datetime,
     ) -> list[MirroredEvent]:
