@@ -198,7 +198,7 @@ def _window() -> str:
 def _session_text(world: DemoWorld) -> str:
     lines = [f"calproxy demo running at {world.url}", "", "Tokens:"]
     for key, email, role, _ in CAST:
-        lines.append(f"  {key.upper():<10} {email:<24} {role:<32} {world.tokens[key]}")
+        lines.append(f"  {key.upper():<10} {email:<24} {role:<42} {world.tokens[key]}")
     events = f"'{world.url}/v1/users/exec@acme.example/events?{_window()}'"
     fb = f"'{world.url}/v1/users/exec@acme.example/freebusy?{_window()}'"
     exports = " ".join(f"{k.upper()}={world.tokens[k]}" for k, *_ in CAST)
