@@ -103,7 +103,8 @@ async def _rendering(request: web.Request, feed: Feed) -> Rendered:
     items = await service.feed_items(calendars, today - timedelta(days=feed.past_days),
                                      today + timedelta(days=feed.future_days + 1))
     owner = await request.app[STORE].get_user(feed.owner_id)
-    body = _render(feed, items, owner.email if owner else "Calendar")
+    zone = next((c.time_zone for c in calendars if c.is_primary and c.time_zone), None)
+    body = _render(feed, items, owner.email if owner else "Calendar", zone)
     last_modified = datetime.now(UTC).replace(microsecond=0)
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
@@ -113,7 +114,7 @@ async def _rendering(request: web.Request, feed: Feed) -> Rendered:
     return cache[feed.id]
 
 
-def _render(feed: Feed, items: list[MirroredEvent], name: str) -> bytes:
+def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None) -> bytes:
     """Redact for the feed's audience and write RFC 5545.
 
     DTSTAMP comes from the edit times the audience may see only (a hidden event's edit
@@ -124,7 +125,7 @@ def _render(feed: Feed, items: list[MirroredEvent], name: str) -> bytes:
     stamps = [v.updated for v in visible if v.updated is not None]
     stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
     return render_feed(visible, name=name, detail=detail, generated_at=stamp,
-                       withheld=withheld)
+                       withheld=withheld, time_zone=zone)
 
 
 def _redacted(items: list[MirroredEvent], audience: Audience) -> tuple[
