@@ -60,3 +60,24 @@ async def test_calendar_selection(world: Live) -> None:
                      json={"synced": True})
     assert [e["title"] for e in (await events_of(world, "exec"))[1]["events"]] == [
         "Primary meeting"]
+
+
+async def test_disconnect_forgets_credentials_and_mirror(world: Live) -> None:
+    from sqlalchemy import text
+
+    seed(world, title="Board")
+    assert (await events_of(world, "exec"))[1]["events"][0]["title"] == "Board"
+    integration = world.mailbox("exec")
+    status, _, _ = await world.call("exec", "DELETE", f"/v1/me/integrations/{integration}")
+    assert status == 204
+    async with world.store.engine.connect() as conn:
+        for table in ("integrations", "calendars", "events"):
+            column = "id" if table == "integrations" else "integration_id"
+            rows = (await conn.execute(text(
+                f"SELECT count(*) FROM {table} WHERE {column} = :id"), {"id": integration})
+            ).scalar()
+            assert rows == 0, table
+    status, body = await events_of(world, "exec")
+    assert status == 409 and body["error"]["code"] == "not_integrated"
+    status, _, _ = await world.call("assistant", "DELETE", f"/v1/me/integrations/{integration}")
+    assert status == 404
