@@ -15,6 +15,7 @@ and benchmarks put the tables in a schema of their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 _WRITE = "calproxy_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WAL_ATTEMPTS = 100
 
 
 def make_engine(database_url: str, *, search_path: str | None = None) -> AsyncEngine:
@@ -52,14 +54,28 @@ def _sqlite_engine(database_url: str, *, in_memory: bool) -> AsyncEngine:
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # calproxy emits BEGIN itself
     cursor = dbapi_connection.cursor()
-    for pragma in (  # busy_timeout first: switching to WAL itself needs the lock
-        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA synchronous=NORMAL",
-    ):
-        cursor.execute(pragma)
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _enable_wal(cursor)
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """WAL is a property of the database file, set once; but switching to it needs an
+    exclusive lock that SQLite does not wait for (no busy handler), so processes opening a
+    new database together retry for a moment."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
