@@ -20,7 +20,7 @@ from aiohttp import web
 from proxy.core.mirror import MirroredEvent
 from proxy.errors import BadRequest, NotFound
 from proxy.http.auth import current_user
-from proxy.http.input import get_bool, get_int, json_body, only_fields
+from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
 from proxy.http.keys import CALENDARS, SETTINGS, STORE
 from proxy.http.views import feed_json
 from proxy.ics import audience_for, render_feed
@@ -50,9 +50,7 @@ async def list_feeds(request: web.Request) -> web.Response:
 async def create_feed(request: web.Request) -> web.Response:
     body = await json_body(request)
     only_fields(body, {"detail", "include_private", "past_days", "future_days"})
-    detail = body.get("detail", "busy")
-    if detail not in DETAILS:
-        raise BadRequest("detail: expected busy, limited or full", "invalid_field")
+    detail = get_choice(body, "detail", tuple(DETAILS), "busy")
     include_private = bool(get_bool(body, "include_private", False))
     if include_private and detail != "full":
         raise BadRequest("include_private: only meaningful with detail full", "invalid_field")

@@ -53,6 +53,13 @@ def get_str(body: dict[str, Any], name: str, required: bool = False,
     return value
 
 
+def get_choice(body: dict[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = body.get(name, default)
+    if not isinstance(value, str) or value not in choices:
+        raise BadRequest(f"{name}: expected one of {', '.join(choices)}", "invalid_field")
+    return value
+
+
 def get_bool(body: dict[str, Any], name: str, default: bool | None = None) -> bool | None:
     value = body.get(name, default)
     if value is not None and not isinstance(value, bool):

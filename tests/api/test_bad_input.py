@@ -106,3 +106,29 @@ async def test_no_body_produces_a_server_error(world: Live, target: tuple[str, s
     assert status < 500, body
     if status >= 400:
         assert set(body["error"]) == {"code", "message"}
+
+
+FIELDS = {
+    ("POST", EVENTS): ["title", "start", "end", "time_zone", "all_day", "show_as",
+                       "sensitivity", "attendees", "categories", "calendar_id", "location"],
+    ("PATCH", "/v1/account/settings"): ["enabled", "services", "permissions",
+                                        "prompt_o365_on_sign_in", "allowed_domains",
+                                        "ews_hosts"],
+    ("POST", "/v1/me/feeds"): ["detail", "include_private", "past_days", "future_days"],
+    ("POST", "/v1/me/integrations"): ["service", "permissions", "ews_url", "username",
+                                      "password"],
+    ("PUT", "/v1/me/delegates/chief@acme.example"): ["can_schedule", "can_view_private"],
+    ("POST", "/v1/me/sign-in"): ["client_version"],
+    ("POST", "/v1/users/me/contacts"): ["display_name", "given_name", "emails", "phones"],
+}
+ODD_VALUES = [{}, [], [{}], 1.5, -1, None, True, "", "x" * 5000, {"value": {}}]
+
+
+async def test_every_field_survives_every_odd_type(world: Live) -> None:
+    """Type confusion on every writable field: a 4xx naming the problem, never a 500."""
+    for (method, path), fields in FIELDS.items():
+        who = "admin" if "account" in path else "exec"
+        for field in fields:
+            for value in ODD_VALUES:
+                status, body, _ = await world.call(who, method, path, json={field: value})
+                assert status < 500, (method, path, field, value, body)
