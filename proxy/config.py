@@ -59,7 +59,7 @@ def _db_url(raw: str) -> str:
 
 def _version(raw: str) -> str:
     parts = raw.strip().split(".")
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError("expected a dotted version such as 5.2.2")
     return raw.strip()
 

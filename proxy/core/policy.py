@@ -280,7 +280,8 @@ def check_ews_url(policy: Policy, service: Service, scheme: str, host: str,
 
 def parse_version(text: str) -> tuple[int, ...]:
     parts = text.strip().split(".")
-    if not text.strip() or not all(p.isdigit() for p in parts):
+    if not text.strip() or len(parts) > 8 or not all(
+            p.isascii() and p.isdigit() and len(p) < 10 for p in parts):
         raise BadRequest("client_version: expected a dotted version such as 5.4.1",
                          "invalid_field")
     return tuple(int(p) for p in parts)

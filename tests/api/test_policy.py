@@ -195,3 +195,10 @@ async def test_rule8_plain_http_is_refused_unless_allowed(world: Live) -> None:
     status, answer, _ = await world.call("colleague", "POST", "/v1/me/integrations", json=body)
     assert status == 201 and answer["status"] == "connected"
     assert any("full access" in w for w in answer["warnings"])
+
+
+async def test_odd_client_versions_are_refused_cleanly(world: Live) -> None:
+    for version in ("5.²", "٣.٤", "5..1", "1" * 40, "."):
+        status, body, _ = await world.call("chief", "POST", "/v1/me/sign-in",
+                                           json={"client_version": version})
+        assert status == 400 and "client_version" in body["error"]["message"], version
