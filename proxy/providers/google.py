@@ -146,6 +146,11 @@ class GoogleProvider:
 
     async def sync_events(self, calendar_id: str, cursor: str | None, window: Window) -> SyncPage:
         state = _read_cursor(cursor)
+        day = window.start.date().isoformat()
+        if state.get("sync") and state.get("day") != day:
+            # sync tokens follow changes, not time: events the moved window now covers
+            # only arrive with a new full round (as Graph's and EWS's cursors do)
+            raise CursorExpired("the mirrored window moved")
         params: dict[str, Any] = {"calendarId": calendar_id, "singleEvents": False,
                                   "maxResults": PAGE_SIZE, "pageToken": state.get("page")}
         if state.get("sync"):
@@ -167,7 +172,8 @@ class GoogleProvider:
             return SyncPage(changed, removed, _cursor(next_state), False)
         if not isinstance(data.get("nextSyncToken"), str):
             raise UpstreamError("google answered a malformed payload (field nextSyncToken)")
-        return SyncPage(changed, removed, _cursor({"sync": data["nextSyncToken"]}), True)
+        return SyncPage(changed, removed, _cursor({"sync": data["nextSyncToken"], "day": day}),
+                        True)
 
     async def _zone(self, calendar_id: str) -> str:
         if calendar_id not in self._zones:

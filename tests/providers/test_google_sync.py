@@ -228,3 +228,14 @@ async def test_delegate_moves_one_occurrence(env: GoogleEnv) -> None:
     assert updated.recurrence.original_start == second and updated.start == later
     events, _, _, _ = await full_round(env, cursor)
     assert events[instance].start == later and events[instance].title == "Review"
+
+
+async def test_a_moved_window_asks_for_a_full_round(env: GoogleEnv) -> None:
+    """Sync tokens follow changes, not time: when the mirrored window moves a day, events
+    it newly covers can only arrive with a full round."""
+    _, _, cursor, _ = await full_round(env)
+    today = window()
+    await env.provider.sync_events(env.calendar_id, cursor, today)  # same day: fine
+    tomorrow = Window(today.start + timedelta(days=1), today.end + timedelta(days=1))
+    with pytest.raises(CursorExpired):
+        await env.provider.sync_events(env.calendar_id, cursor, tomorrow)
