@@ -3,6 +3,7 @@ with a password connects at once. Every refusal of policy comes from proxy.core.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -195,22 +196,24 @@ async def _finish_oauth(request: web.Request, integration: Integration,
     assert oauth is not None
     verifier = (await store.get_credentials(integration.id)).get("pkce_verifier", "")
     await store.update_integration(integration.id, oauth_state=None)  # single use
-    tokens = await exchange_code(app[HTTP], oauth, app[SETTINGS], code, verifier)
-    granted = granted_permissions(integration.service, tokens.scope, integration.requested)
-    await store.set_credentials(integration.id, tokens.as_credentials())
-    integration = await store.update_integration(
-        integration.id, granted=granted, scopes=tokens.scope)
     try:
+        tokens = await exchange_code(app[HTTP], oauth, app[SETTINGS], code, verifier)
+        granted = granted_permissions(integration.service, tokens.scope, integration.requested)
+        await store.set_credentials(integration.id, tokens.as_credentials())
+        integration = await store.update_integration(
+            integration.id, granted=granted, scopes=tokens.scope)
         provider = await app[CONNECTIONS].build(integration)
         await provider.check()
     except CalproxyError as exc:
-        await store.update_integration(integration.id, status=IntegrationStatus.ERROR,
-                                       reason=exc.code)
+        if integration.status is IntegrationStatus.PENDING:  # a re-integration keeps its
+            await store.update_integration(  # suspension (and its sign-in prompt)
+                integration.id, status=IntegrationStatus.ERROR, reason=exc.code)
         raise
     await _replace_older(request, integration)
     integration = await store.update_integration(
         integration.id, status=IntegrationStatus.CONNECTED, reason=None)
-    await app[CALENDARS].calendars(integration.user_id, refresh=True)
+    with contextlib.suppress(CalproxyError):  # listed again at the first read otherwise
+        await app[CALENDARS].calendars(integration.user_id, refresh=True)
     return web.json_response(integration_json(integration))
 
 
