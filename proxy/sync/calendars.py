@@ -16,7 +16,7 @@ from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent
 from proxy.core.model import Contact, ContactDraft, EventDraft, EventStatus
 from proxy.core.recurrence import expand
-from proxy.errors import Conflict, NotFound, Unprocessable
+from proxy.errors import Conflict, Forbidden, NotFound, Unprocessable
 from proxy.providers.base import Provider
 from proxy.store.interface import Store
 from proxy.store.records import CalendarRecord, Integration, IntegrationStatus
@@ -134,6 +134,7 @@ class CalendarService:
         integration, calendar = owned
         provider = await self.connections.provider(integration)
         require(provider.capabilities.write_events, integration, "writing events")
+        writable(calendar)
         created = await provider.create_event(calendar.provider_id, draft)
         item = mirror_event(integration.id, calendar, created)
         await self.store.put_event(calendar.id, item)
@@ -149,6 +150,7 @@ class CalendarService:
         integration, calendar = await self.resolve_calendar(owner_id, item.calendar_id)
         provider = await self.connections.provider(integration)
         require(provider.capabilities.write_events, integration, "writing events")
+        writable(calendar)
         event, rec = item.event, item.event.recurrence
         if (rec is not None and rec.original_start is not None and not rec.is_exception
                 and rec.series_id == event.provider_id):
@@ -192,6 +194,13 @@ class CalendarService:
         contact = await provider.create_contact(draft)
         public_id = await self.store.put_contact(integration.id, contact)
         return public_id, contact
+
+
+def writable(calendar: CalendarRecord) -> None:
+    """Calendars shared with the owner read-only upstream refuse writes here already."""
+    if not calendar.can_write:
+        raise Forbidden("calendar_id: this calendar is read-only for its owner upstream.",
+                        "calendar_read_only")
 
 
 def require(capable: bool, integration: Integration, what: str) -> None:

@@ -81,3 +81,15 @@ async def test_disconnect_forgets_credentials_and_mirror(world: Live) -> None:
     assert status == 409 and body["error"]["code"] == "not_integrated"
     status, _, _ = await world.call("assistant", "DELETE", f"/v1/me/integrations/{integration}")
     assert status == 404
+
+
+async def test_read_only_calendars_refuse_writes(world: Live) -> None:
+    world.backend.add_calendar(world.mailbox("exec"),
+                               Calendar("holidays", "Holidays", can_write=False))
+    _, body, _ = await world.call("exec", "GET", "/v1/users/me/calendars")
+    holidays = next(c for c in body["calendars"] if c["name"] == "Holidays")
+    assert holidays["can_write"] is False
+    status, body, _ = await world.call("exec", "POST", "/v1/users/me/events", json={
+        "calendar_id": holidays["id"], "title": "x", "start": "2026-12-01T09:00:00Z",
+        "end": "2026-12-01T10:00:00Z"})
+    assert status == 403 and body["error"]["code"] == "calendar_read_only"
