@@ -54,7 +54,9 @@ class SyncPage:
     ``changed`` are new or updated events (masters, occurrences, exceptions, cancelled
     occurrences); ``removed`` are provider ids gone since the cursor. ``next_cursor`` is
     what to pass next; ``done`` says that this page finished the round, in which case
-    ``next_cursor`` is the cursor to store for the next incremental round.
+    ``next_cursor`` is the cursor to store for the next incremental round, or ``None`` for
+    a provider without incremental sync: the next round is then a full listing, and the
+    driver reconciles removals from it.
     """
 
     changed: tuple[Event, ...]

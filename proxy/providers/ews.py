@@ -142,7 +142,8 @@ class EwsProvider:
                             "occurrence_not_addressable")
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
-        """Full listing, 100 per FindItem page; the cursor is the next offset."""
+        """Full listing, 100 per FindItem page; the cursor is the next offset, and ``None``
+        once done: every round is a full one, which the driver reconciles (removals)."""
         try:
             offset = int(cursor or 0)
         except ValueError:
@@ -150,7 +151,7 @@ class EwsProvider:
         folder = await self.session.call(ops.contacts_folder)
         items, last = await self.session.call(ops.contacts_page, folder, offset, CONTACT_PAGE)
         contacts = tuple(to_contact(i, self.service) for i in items)
-        return ContactPage(contacts, (), "0" if last else str(offset + CONTACT_PAGE), last)
+        return ContactPage(contacts, (), None if last else str(offset + CONTACT_PAGE), last)
 
     async def create_contact(self, draft: ContactDraft) -> Contact:
         folder = await self.session.call(ops.contacts_folder)

@@ -71,3 +71,17 @@ async def test_ews_o365_connects_through_oauth(exchange: Cloud,
     assert response.status == 200 and connected["status"] == "connected", connected
     _, body, _ = await exchange.live.call("exec", "GET", f"/v1/users/me/events?{WINDOW}")
     assert [e["title"] for e in body["events"]] == ["O365 meeting"]
+
+
+async def test_contacts_deleted_upstream_leave_the_mirror(exchange: Cloud) -> None:
+    ews = exchange.google
+    ada = ews.add_contact(EXEC, "Ada", "Lovelace", emails=["ada@example.com"])
+    ews.add_contact(EXEC, "Grace", "Hopper")
+    await connect(exchange)
+    await exchange.live.call("admin", "PATCH", "/v1/account/settings",
+                             json={"permissions": {"value": {"contacts": "read"}}})
+    _, body, _ = await exchange.live.call("exec", "GET", "/v1/users/me/contacts")
+    assert sorted(c["given_name"] for c in body["contacts"]) == ["Ada", "Grace"]
+    ews.delete(EXEC, ada)
+    _, body, _ = await exchange.live.call("exec", "GET", "/v1/users/me/contacts")
+    assert [c["given_name"] for c in body["contacts"]] == ["Grace"]
