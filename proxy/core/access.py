@@ -69,6 +69,12 @@ def events_audience(rel: Relation, grant: Grant | None, may_write: bool) -> Audi
                     "use /freebusy for availability.", "forbidden")
 
 
+def check_calendar_read(account: Permissions) -> None:
+    """An account whose policy grants no calendar access serves no calendar data."""
+    if account.calendar is Access.NONE:
+        raise Forbidden("The account's policy allows no calendar access.", "policy_no_access")
+
+
 def freebusy_audience(rel: Relation) -> Audience:
     """Everyone in the owner's account may see times and show-as."""
     require_visible(rel)
@@ -108,6 +114,8 @@ def check_contacts(rel: Relation, account: Permissions, granted: Permissions | N
     if rel is not Relation.SELF:
         raise Forbidden("Contacts are visible to their owner only.", "forbidden")
     wanted = Access.WRITE if write else Access.READ
+    if account.contacts is Access.NONE:
+        raise Forbidden("The account's policy allows no contacts access.", "policy_no_access")
     if not account.contacts.allows(wanted):
         raise Forbidden(f"The account's policy allows {account.contacts.value} access "
                         "to contacts.", "policy_read_only")

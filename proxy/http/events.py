@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.core.access import (
+    check_calendar_read,
     check_calendar_write,
     check_private_write,
     events_audience,
@@ -47,6 +48,7 @@ def _visible(items: list[MirroredEvent], audiences: dict[str, Audience]) -> list
 async def list_events(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     events_audience(target.relation, target.grant, False)  # 403 for colleagues, first
+    check_calendar_read(target.policy.account_permissions)
     start, end = query_window(request)
     calendar = request.query.get("calendar")
     items = await request.app[CALENDARS].occurrences(target.owner.id, start, end, calendar)
@@ -65,6 +67,7 @@ async def _find(request: web.Request, target: Target) -> tuple[MirroredEvent, Vi
 async def get_event(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     events_audience(target.relation, target.grant, False)
+    check_calendar_read(target.policy.account_permissions)
     _, visible = await _find(request, target)
     return web.json_response(event_json(visible))
 
@@ -116,6 +119,7 @@ async def delete_event(request: web.Request) -> web.Response:
 async def freebusy(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     audience = freebusy_audience(target.relation)
+    check_calendar_read(target.policy.account_permissions)
     start, end = query_window(request)
     items = await request.app[CALENDARS].occurrences(target.owner.id, start, end)
     visible = [v for v in (redact(i, audience) for i in items) if v is not None]

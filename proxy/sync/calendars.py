@@ -14,7 +14,7 @@ from typing import Literal
 
 from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent
-from proxy.core.model import Contact, ContactDraft, EventDraft, EventStatus
+from proxy.core.model import Access, Contact, ContactDraft, EventDraft, EventStatus
 from proxy.core.recurrence import expand
 from proxy.errors import Conflict, Forbidden, NotFound, Unprocessable
 from proxy.providers.base import Provider
@@ -35,11 +35,16 @@ class CalendarService:
     # --- integrations and calendars ----------------------------------------------------
     async def serving_integrations(self, owner_id: str,
                                    kind: Literal["calendar", "contacts"]) -> list[Integration]:
-        """The owner's connected integrations; 409 when all of them are suspended."""
+        """The owner's connected integrations granted ``kind``; 409 when all of them are
+        suspended, 403 when none was granted access to ``kind``."""
         integrations = await self.store.list_integrations(owner_id)
         live = [i for i in integrations if i.status is IntegrationStatus.CONNECTED]
+        granted = [i for i in live if getattr(i.granted, kind) is not Access.NONE]
+        if granted:
+            return granted
         if live:
-            return live
+            raise Forbidden(f"No connected integration was granted {kind} access.",
+                            "integration_no_access")
         broken = [i for i in integrations if i.status in {
             IntegrationStatus.SUSPENDED, IntegrationStatus.ERROR}]
         if broken:

@@ -144,8 +144,21 @@ async def test_granted_scopes_decide_not_requested_ones(world: Live) -> None:
     answer = await world.connect("colleague")
     assert answer["permissions"] == {"calendar": "none", "contacts": "read"}
     assert answer["requested"] == {"calendar": "write", "contacts": "read"}
-    _status, body, _ = await world.call("colleague", "POST", "/v1/users/me/events", json=NEW)
-    assert body["error"]["code"] == "integration_read_only"
+    for method, path, payload in (("POST", "/v1/users/me/events", NEW),
+                                  ("GET", f"/v1/users/me/events?{WINDOW}", None)):
+        status, body, _ = await world.call("colleague", method, path, json=payload)
+        assert status == 403 and body["error"]["code"] == "integration_no_access"
+
+
+async def test_policy_without_calendar_access_serves_no_calendar_data(world: Live) -> None:
+    seed(world, title="Board")
+    await world.call("admin", "PATCH", "/v1/account/settings",
+                     json={"permissions": {"value": {"calendar": "none"}}})
+    for who, path in (("exec", f"/v1/users/me/events?{WINDOW}"),
+                      ("assistant", f"/v1/users/exec@acme.example/events?{WINDOW}"),
+                      ("colleague", f"/v1/users/exec@acme.example/freebusy?{WINDOW}")):
+        status, body, _ = await world.call(who, "GET", path)
+        assert status == 403 and body["error"]["code"] == "policy_no_access", who
 
 
 async def test_contacts_are_the_owners_alone(world: Live) -> None:
