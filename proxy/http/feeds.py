@@ -17,7 +17,9 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
+from proxy.core.access import check_calendar_read
 from proxy.core.mirror import MirroredEvent
+from proxy.core.policy import load_policy
 from proxy.errors import BadRequest, NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
@@ -73,6 +75,7 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     feed = await request.app[STORE].feed_for_secret(request.match_info["secret"])
     if feed is None:
         raise NotFound("No such feed.", "feed_not_found")
+    await _check_policy(request, feed)
     rendered = await _rendering(request, feed)
     headers = {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL,
                "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
@@ -85,6 +88,16 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     response = web.Response(body=body, headers=headers, charset="utf-8",
                             content_type="text/calendar")
     return response
+
+
+async def _check_policy(request: web.Request, feed: Feed) -> None:
+    """A feed is calendar data: it follows its owner's account policy like the API."""
+    store = request.app[STORE]
+    owner = await store.get_user(feed.owner_id)
+    account = await store.get_account(owner.account_id) if owner else None
+    if owner is None or account is None:
+        raise NotFound("No such feed.", "feed_not_found")
+    check_calendar_read(load_policy(account.settings).account_permissions)
 
 
 async def _rendering(request: web.Request, feed: Feed) -> Rendered:

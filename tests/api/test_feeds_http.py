@@ -135,3 +135,12 @@ def moment_key(text: str) -> str:
     if "T" not in text:
         return text
     return datetime.fromisoformat(text).astimezone(UTC).isoformat()
+
+
+async def test_feeds_follow_the_account_policy(world: Live) -> None:
+    feed = await make_feed(world, detail="busy")
+    await world.call("admin", "PATCH", "/v1/account/settings",
+                     json={"permissions": {"value": {"calendar": "none"}}})
+    async with world.http.get(feed["url"]) as response:
+        body = await response.json()
+    assert response.status == 403 and body["error"]["code"] == "policy_no_access"
