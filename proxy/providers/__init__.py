@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from proxy.config import Settings
 from proxy.core.model import Service
-from proxy.providers.base import Connection, OAuthSpec, Provider, ServiceEntry
+from proxy.providers.base import Connection, OAuthSpec, Provider, ProviderFactory, ServiceEntry
 
 Registry = Mapping[Service, ServiceEntry]
 
@@ -35,34 +35,31 @@ GOOGLE_OAUTH = OAuthSpec(
 )
 
 
-def _lazy(module: str, name: str) -> ServiceEntry:
+def _lazy(module: str, name: str) -> ProviderFactory:
+    """A factory that imports ``module`` (and its SDK) only when first called."""
+
     def factory(connection: Connection) -> Provider:
         provider_class = getattr(importlib.import_module(module), name)
         provider: Provider = provider_class(connection)
         return provider
 
-    return ServiceEntry(factory=factory)
+    return factory
 
 
-def _ews_validate(module: str) -> ServiceEntry:
-    entry = _lazy(module, "EwsProvider")
-
-    async def validate(settings: Settings, credentials: Mapping[str, str],
+async def _vet_ews_url(settings: Settings, credentials: Mapping[str, str],
                        allowed_hosts: Sequence[str], service: Service) -> None:
-        validator = importlib.import_module("proxy.providers.ews_guard").validate_ews_url
-        await validator(settings, credentials, allowed_hosts, service)
-
-    return ServiceEntry(factory=entry.factory, validate_connect=validate)
+    """The EWS guard's checks after name resolution (the policy's checks ran before)."""
+    guard = importlib.import_module("proxy.providers.ews_guard")
+    await guard.validate_ews_url(settings, credentials, allowed_hosts, service)
 
 
 def default_registry() -> Registry:
-    graph = _lazy("proxy.providers.graph", "GraphProvider")
-    google = _lazy("proxy.providers.google", "GoogleProvider")
-    ews = _ews_validate("proxy.providers.ews")
+    ews = _lazy("proxy.providers.ews", "EwsProvider")
     return {
-        Service.GRAPH: ServiceEntry(graph.factory, oauth=MICROSOFT_OAUTH),
-        Service.GOOGLE: ServiceEntry(google.factory, oauth=GOOGLE_OAUTH),
-        Service.EXCHANGE_EWS: ews,
-        Service.EWS_O365: ServiceEntry(ews.factory, oauth=MICROSOFT_OAUTH,
-                                       validate_connect=ews.validate_connect),
+        Service.GRAPH: ServiceEntry(_lazy("proxy.providers.graph", "GraphProvider"),
+                                    oauth=MICROSOFT_OAUTH),
+        Service.GOOGLE: ServiceEntry(_lazy("proxy.providers.google", "GoogleProvider"),
+                                     oauth=GOOGLE_OAUTH),
+        Service.EXCHANGE_EWS: ServiceEntry(ews, validate_connect=_vet_ews_url),
+        Service.EWS_O365: ServiceEntry(ews, oauth=MICROSOFT_OAUTH, validate_connect=_vet_ews_url),
     }
