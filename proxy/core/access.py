@@ -89,16 +89,21 @@ def check_calendar_write(
     Permitted means: the account's calendar permission is ``write`` and the owner's
     integration was granted write; a delegate also needs ``can_schedule``.
     """
-    require_visible(rel)
-    if rel is Relation.COLLEAGUE or (rel is Relation.DELEGATE and not (
-            grant and grant.can_schedule)):
-        raise Forbidden("You may not schedule on this calendar.", "forbidden")
+    check_scheduler(rel, grant)
     if account.calendar is not Access.WRITE:
         raise Forbidden("The account's policy allows reading calendars only.",
                         "policy_read_only")
     if granted is None or granted.calendar is not Access.WRITE:
         raise Forbidden("The calendar integration was granted read access only.",
                         "integration_read_only")
+
+
+def check_scheduler(rel: Relation, grant: Grant | None) -> None:
+    """Only the owner and delegates with ``can_schedule`` write on a calendar."""
+    require_visible(rel)
+    if rel is Relation.COLLEAGUE or (rel is Relation.DELEGATE and not (
+            grant and grant.can_schedule)):
+        raise Forbidden("You may not schedule on this calendar.", "forbidden")
 
 
 def check_private_write(rel: Relation, grant: Grant | None, event_is_private: bool) -> None:

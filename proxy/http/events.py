@@ -8,6 +8,7 @@ from proxy.core.access import (
     check_calendar_read,
     check_calendar_write,
     check_private_write,
+    check_scheduler,
     events_audience,
     freebusy_audience,
 )
@@ -74,6 +75,7 @@ async def get_event(request: web.Request) -> web.Response:
 
 async def create_event(request: web.Request) -> web.Response:
     target = await resolve_target(request)
+    check_scheduler(target.relation, target.grant)  # before any upstream call
     draft, calendar_id = parse_event_draft(await json_body(request), creating=True)
     service = request.app[CALENDARS]
     integration, calendar = await service.resolve_calendar(target.owner.id, calendar_id)
@@ -98,6 +100,7 @@ async def _writable(request: web.Request, target: Target) -> MirroredEvent:
 
 async def update_event(request: web.Request) -> web.Response:
     target = await resolve_target(request)
+    check_scheduler(target.relation, target.grant)
     draft, _ = parse_event_draft(await json_body(request), creating=False)
     if not draft.given():
         raise BadRequest("body: name at least one writable field", "empty_patch")
@@ -111,6 +114,7 @@ async def update_event(request: web.Request) -> web.Response:
 
 async def delete_event(request: web.Request) -> web.Response:
     target = await resolve_target(request)
+    check_scheduler(target.relation, target.grant)
     item = await _writable(request, target)
     await request.app[CALENDARS].delete_event(target.owner.id, item)
     return web.Response(status=204)
