@@ -131,6 +131,9 @@ async def begin_oauth_flow(request: web.Request, user: User, service: Service,
     oauth = _entry(request, service).oauth
     if oauth is None:
         raise Unprocessable(f"service: {service.value} does not use OAuth", "invalid_field")
+    if not oauth.client_id(app[SETTINGS]):
+        raise Unprocessable(f"service: {service.value} is not configured on this server "
+                            "(no OAuth client id).", "service_unavailable")
     auth = start_authorization(oauth, app[SETTINGS], scopes_for(service, permissions),
                                user.email)
     store = app[STORE]

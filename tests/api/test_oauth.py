@@ -51,3 +51,11 @@ async def test_a_refused_code_leaves_the_integration_in_error(world: Live) -> No
         body = await response.json()
     assert response.status == 502 and "forged" not in body["error"]["message"]
     assert (await status_of(world, "colleague"))[0] == "error"
+
+
+async def test_a_service_without_an_oauth_client_is_unavailable(world: Live) -> None:
+    # the test server has a Microsoft client but no Google one
+    status, body, _ = await world.call("colleague", "POST", "/v1/me/integrations",
+                                       json={"service": "google"})
+    assert status == 422 and body["error"]["code"] == "service_unavailable"
+    assert "client id" in body["error"]["message"]
