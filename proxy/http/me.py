@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiohttp import web
 
 from proxy.core.model import Service
 from proxy.core.policy import IntegrationFacts, sign_in_prompt
+from proxy.errors import Unprocessable
 from proxy.http.auth import current_user
 from proxy.http.context import caller_policy
 from proxy.http.input import get_str, json_body, only_fields
@@ -51,8 +54,9 @@ async def sign_in(request: web.Request) -> web.Response:
     url = None
     if decision.authorize:
         details = {"ews_url": O365_EWS_URL} if decision.service is Service.EWS_O365 else {}
-        _, url = await begin_oauth_flow(request, user, decision.service,
-                                        policy.account_permissions, details)
+        with contextlib.suppress(Unprocessable):  # not configured here: tell, do not send
+            _, url = await begin_oauth_flow(request, user, decision.service,
+                                            policy.account_permissions, details)
     return web.json_response({"prompt": {"service": decision.service.value,
                                          "reason": decision.reason.value,
                                          "authorize_url": url}})
