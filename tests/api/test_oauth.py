@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
 
 from tests.api.conftest import Live
 
@@ -59,3 +62,36 @@ async def test_a_service_without_an_oauth_client_is_unavailable(world: Live) -> 
                                        json={"service": "google"})
     assert status == 422 and body["error"]["code"] == "service_unavailable"
     assert "client id" in body["error"]["message"]
+
+
+async def test_sign_in_prompt_without_a_configured_client_tells_only(tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from proxy.config import Settings
+    from proxy.http.app import create_app
+    from proxy.providers.memory import MemoryBackend
+    from proxy.store.records import Role
+    from proxy.store.sql import open_store
+    from tests.api.conftest import memory_registry
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
+                        secret_key="k")  # no Microsoft client id configured
+    store = await open_store(settings)
+    account = await store.create_account("Acme", {"prompt_o365_on_sign_in": {
+        "value": "first_sign_in", "locked": False}})
+    user = await store.create_user(account.id, "new@acme.example", Role.MEMBER)
+    token = await store.create_token(user.id)
+    server = TestServer(create_app(settings, store, memory_registry(MemoryBackend())),
+                        host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://127.0.0.1:{server.port}/v1/me/sign-in",
+                json={"client_version": "6.0.0"},
+                headers={"Authorization": f"Bearer {token}"}) as response:
+            body = await response.json()
+        assert response.status == 200
+        assert body["prompt"] == {"service": "graph", "reason": "first_sign_in",
+                                  "authorize_url": None}
+    finally:
+        await server.close()
