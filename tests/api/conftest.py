@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,19 +92,20 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
     }
 
 
-@pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
+@asynccontextmanager
+async def running(database_url: str, search_path: str | None = None) -> AsyncIterator[Live]:
+    """calproxy on loopback over ``database_url``, with the identity emulator beside it."""
     identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
     idp = TestServer(identity.app(), host="127.0.0.1")
     await idp.start_server()
     port = free_port()
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
-        host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        database_url=database_url, host="127.0.0.1", port=port,
+        secret_key="test-secret-key-for-calproxy",
         ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
         ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
     )
-    store = await open_store(settings)
+    store = await open_store(settings, search_path=search_path)
     backend = MemoryBackend()
     server = TestServer(create_app(settings, store, memory_registry(backend)),
                         host="127.0.0.1", port=port)
@@ -112,6 +114,12 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
         yield Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
     await server.close()
     await idp.close()
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    async with running(f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}") as live:
+        yield live
 
 
 CAST = {
@@ -126,6 +134,10 @@ CAST = {
 @pytest.fixture
 async def world(live: Live) -> Live:
     """The cast, tokens, delegations, and the executive connected to the memory provider."""
+    return await seed_world(live)
+
+
+async def seed_world(live: Live) -> Live:
     account = await live.store.create_account("Acme", {})
     other = await live.store.create_account("Other", {})
     live.ids["account"] = account.id
