@@ -9,6 +9,10 @@ from proxy.core.model import Event, Service
 from tests.api.conftest import Live
 
 WINDOW = "start=2026-11-01T00:00:00Z&end=2026-12-31T00:00:00Z"
+#: for tests against emulators, whose data must fall in the mirrored window around today
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+NEAR = (f"start={(NOW - timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        f"&end={(NOW + timedelta(days=20)).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 
 
 def at(day: int, hour: int = 9) -> datetime:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from tests.api.conftest import Cloud
+from tests.api.helpers import NEAR as WINDOW
+from tests.api.helpers import NOW
 
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-WINDOW = (f"start={(NOW - timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
-          f"&end={(NOW + timedelta(days=20)).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 NEW = {"title": "Lunch", "start": (NOW + timedelta(days=2)).isoformat(),
        "end": (NOW + timedelta(days=2, hours=1)).isoformat()}
 EXEC = "exec@acme.example"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.api.conftest import Cloud, Live
-from tests.api.helpers import at, events_of, seed
-from tests.api.test_real_providers import NOW, WINDOW
+from tests.api.helpers import NEAR as WINDOW
+from tests.api.helpers import NOW, at, events_of, seed
 
 
 async def test_patch_and_delete_one_occurrence(world: Live) -> None:
