@@ -16,13 +16,8 @@ from proxy.errors import (
     UpstreamThrottled,
     UpstreamTimeout,
 )
-from proxy.providers.base import Window
 from tests.fixtures.ews_harness import USER, EwsHarness, ews_harness
-
-
-def window() -> Window:
-    now = datetime.now(UTC)
-    return Window(now - timedelta(days=30), now + timedelta(days=365))
+from tests.providers.contract import window
 
 
 @pytest.fixture

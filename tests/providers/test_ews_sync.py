@@ -19,15 +19,10 @@ from proxy.core.model import (
     ShowAs,
 )
 from proxy.errors import CursorExpired
-from proxy.providers.base import Window
 from tests.fixtures.ews_harness import USER, EwsHarness, ews_harness
+from tests.providers.contract import window
 
 from .contract import sync_round
-
-
-def window() -> Window:
-    now = datetime.now(UTC)
-    return Window(now - timedelta(days=30), now + timedelta(days=365))
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from proxy.errors import (
     UpstreamThrottled,
     UpstreamTimeout,
 )
-from proxy.providers.base import Window
 from proxy.providers.google_transport import RetryPolicy
 from tests.fixtures.google_harness import GoogleEnv, start_google, stop_google
 from tests.fixtures.google_state import CAL_EVENTS, CAL_READ, CONTACTS_READ
+from tests.providers.contract import window
 
 
 @pytest.fixture
@@ -34,10 +34,6 @@ async def env() -> AsyncIterator[GoogleEnv]:
     finally:
         await stop_google(env)
 
-
-def window() -> Window:
-    now = datetime.now(UTC)
-    return Window(now - timedelta(days=30), now + timedelta(days=365))
 
 
 @pytest.mark.parametrize("reason", ["rateLimitExceeded", "userRateLimitExceeded"])

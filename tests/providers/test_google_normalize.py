@@ -3,7 +3,6 @@ recurrence lines. Events are seeded as raw Calendar resources and read over HTTP
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,18 +19,10 @@ from proxy.core.model import (
     ShowAs,
 )
 from proxy.providers.base import Window
-from tests.fixtures.google_harness import GoogleEnv, start_google, stop_google
+from tests.fixtures.google_harness import GoogleEnv
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-
-@pytest.fixture
-async def env() -> AsyncIterator[GoogleEnv]:
-    env = await start_google()
-    try:
-        yield env
-    finally:
-        await stop_google(env)
 
 
 def soon() -> datetime:

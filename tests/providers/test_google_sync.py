@@ -3,7 +3,6 @@ sync-token expiry with a deletion in the gap, writes visible in reads."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,23 +17,12 @@ from proxy.core.model import (
 )
 from proxy.errors import CursorExpired
 from proxy.providers.base import Window
-from tests.fixtures.google_harness import GoogleEnv, start_google, stop_google
+from tests.fixtures.google_harness import GoogleEnv
+from tests.providers.contract import window
 
 NY = ZoneInfo("America/New_York")
 
 
-@pytest.fixture
-async def env() -> AsyncIterator[GoogleEnv]:
-    env = await start_google()
-    try:
-        yield env
-    finally:
-        await stop_google(env)
-
-
-def window() -> Window:
-    now = datetime.now(UTC)
-    return Window(now - timedelta(days=30), now + timedelta(days=365))
 
 
 async def full_round(env: GoogleEnv, cursor: str | None = None) -> tuple[
