@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,15 +20,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 
-from proxy.config import Settings
-from proxy.core.model import Event, Permissions, Sensitivity, Service
-from proxy.http.app import create_app
-from proxy.providers.base import Connection, Provider, ServiceEntry
-from proxy.providers.memory import MemoryBackend, MemoryProvider
-from proxy.store.records import Delegation, IntegrationStatus, Role
-from proxy.store.sql import open_store
+from bench.served import served
+from proxy.core.model import Event, Sensitivity, Service
+from proxy.providers.memory import MemoryBackend
+from proxy.store.records import Delegation, Role
 
 SINGLES, SERIES = 5000, 50
 
@@ -63,30 +58,14 @@ async def best(http: aiohttp.ClientSession, url: str, token: str) -> tuple[float
 
 
 async def main() -> None:
-    backend = MemoryBackend()
-    backend.page_size = 1000
-
-    def factory(connection: Connection) -> Provider:
-        return MemoryProvider(backend, connection)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-                            secret_key="bench", freshness_seconds=3600)
-        store = await open_store(settings)
-        account = await store.create_account("Bench", {})
-        owner = await store.create_user(account.id, "exec@example.com", Role.MEMBER)
-        delegate = await store.create_user(account.id, "assistant@example.com", Role.MEMBER)
-        await store.put_delegation(Delegation(owner.id, delegate.id, True, False))
-        integration = await store.create_integration(
-            owner.id, Service.GRAPH, IntegrationStatus.CONNECTED, Permissions(), Permissions())
-        seed(backend, integration.id)
-        tokens = {"exec": await store.create_token(owner.id),
-                  "assistant": await store.create_token(delegate.id)}
-        server = TestServer(create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)}),
-                            host="127.0.0.1")
-        await server.start_server()
-        await report(f"http://127.0.0.1:{server.port}/v1/users/exec@example.com", tokens)
-        await server.close()
+    async with served() as bench:
+        delegate = await bench.store.create_user(bench.owner.account_id,
+                                                 "assistant@example.com", Role.MEMBER)
+        await bench.store.put_delegation(Delegation(bench.owner.id, delegate.id, True, False))
+        seed(bench.backend, bench.mailbox)
+        tokens = {"exec": await bench.store.create_token(bench.owner.id),
+                  "assistant": await bench.store.create_token(delegate.id)}
+        await report(f"{bench.url}/v1/users/exec@example.com", tokens)
 
 
 async def report(base: str, tokens: dict[str, str]) -> None:

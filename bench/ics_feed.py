@@ -99,51 +99,26 @@ def main() -> None:
 
 async def http_figures(items: list[MirroredEvent]) -> None:
     """Serve the events through calproxy and time the three kinds of feed request."""
-    import tempfile
     from dataclasses import replace
 
     import aiohttp
-    from aiohttp.test_utils import TestServer
 
-    from proxy.config import Settings
-    from proxy.core.model import Permissions
-    from proxy.http.app import create_app
-    from proxy.providers.base import Connection, Provider, ServiceEntry
-    from proxy.providers.memory import MemoryBackend, MemoryProvider
-    from proxy.store.records import IntegrationStatus, Role
-    from proxy.store.sql import open_store
+    from bench.served import served
 
-    backend = MemoryBackend(Service.GRAPH)
-    backend.page_size = 1000
-
-    def factory(connection: Connection) -> Provider:
-        return MemoryProvider(backend, connection)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-                            secret_key="bench", freshness_seconds=3600)
-        store = await open_store(settings)
-        account = await store.create_account("Bench", {})
-        user = await store.create_user(account.id, "bench@example.com", Role.MEMBER)
-        integration = await store.create_integration(
-            user.id, Service.GRAPH, IntegrationStatus.CONNECTED, Permissions(), Permissions())
-        # moved to start today, so that every event lies in the mirrored window
-        shift = timedelta(days=(datetime.now(UTC).date() - datetime(2026, 1, 5).date()).days)
+    # moved to start today, so that every event lies in the mirrored window
+    shift = timedelta(days=(datetime.now(UTC).date() - datetime(2026, 1, 5).date()).days)
+    async with served() as bench:
         for item in items:
             ev = item.event
-            backend.put_event(integration.id, replace(
+            bench.backend.put_event(bench.mailbox, replace(
                 ev, calendar_id="primary", start=ev.start + shift, end=ev.end + shift))
-        _, secret = await store.create_feed(user.id, "full", False, 400, 400)
-        app = create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)})
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        url = f"http://127.0.0.1:{server.port}/feeds/{secret}.ics"
+        _, secret = await bench.store.create_feed(bench.owner.id, "full", False, 400, 400)
+        url = f"{bench.url}/feeds/{secret}.ics"
         async with aiohttp.ClientSession() as http:
             first, etag, body = await timed_get(http, url, {})
             again = min([(await timed_get(http, url, {}))[0] for _ in range(5)])
             conditional = min([(await timed_get(http, url, {"If-None-Match": etag}))[0]
                                for _ in range(5)])
-        await server.close()
     events = body.count(b"BEGIN:VEVENT")
     print(f"HTTP first GET (sync, store, render): {first * 1000:8.1f} ms "
           f"({events} VEVENTs, {len(body) / 1e6:.1f} MB)")

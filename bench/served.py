@@ -1,0 +1,58 @@
+"""A calproxy to benchmark over real HTTP: SQLite in a temporary folder, one owner with a
+connected integration on the in-memory provider, served on loopback.
+
+The benchmark seeds ``Served.backend`` under ``Served.mailbox`` and adds whatever else it
+needs (tokens, delegations, feeds) through ``Served.store`` before its first request.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp.test_utils import TestServer
+
+from proxy.config import Settings
+from proxy.core.model import Permissions, Service
+from proxy.http.app import create_app
+from proxy.providers.base import Connection, Provider, ServiceEntry
+from proxy.providers.memory import MemoryBackend, MemoryProvider
+from proxy.store.records import IntegrationStatus, Role, User
+from proxy.store.sql import SqlStore, open_store
+
+
+@dataclass
+class Served:
+    url: str
+    store: SqlStore
+    backend: MemoryBackend
+    owner: User
+    mailbox: str
+
+
+@asynccontextmanager
+async def served(owner_email: str = "exec@example.com") -> AsyncIterator[Served]:
+    backend = MemoryBackend(Service.GRAPH)
+    backend.page_size = 1000
+
+    def factory(connection: Connection) -> Provider:
+        return MemoryProvider(backend, connection)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+                            secret_key="bench", freshness_seconds=3600)
+        store = await open_store(settings)
+        account = await store.create_account("Bench", {})
+        owner = await store.create_user(account.id, owner_email, Role.MEMBER)
+        integration = await store.create_integration(
+            owner.id, Service.GRAPH, IntegrationStatus.CONNECTED, Permissions(), Permissions())
+        server = TestServer(create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)}),
+                            host="127.0.0.1")
+        await server.start_server()
+        try:
+            yield Served(f"http://127.0.0.1:{server.port}", store, backend, owner,
+                         integration.id)
+        finally:
+            await server.close()
