@@ -25,9 +25,8 @@ from proxy.http.auth import current_user
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
 from proxy.http.keys import CALENDARS, SETTINGS, STORE
 from proxy.http.views import feed_json
-from proxy.ics import audience_for, render_feed
-from proxy.redaction import Audience, Detail, VisibleEvent, redact
-from proxy.redaction.visible import RecurrenceRef
+from proxy.ics import redact_for_feed, render_feed
+from proxy.redaction import Detail
 from proxy.store.records import Feed
 
 DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
@@ -132,26 +131,11 @@ def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None)
     time must not show), so equal data renders to equal bytes.
     """
     detail = DETAILS[feed.detail]
-    visible, withheld = _redacted(items, audience_for(detail, feed.include_private))
+    visible, withheld = redact_for_feed(items, detail, feed.include_private)
     stamps = [v.updated for v in visible if v.updated is not None]
     stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
     return render_feed(visible, name=name, detail=detail, generated_at=stamp,
                        withheld=withheld, time_zone=zone)
-
-
-def _redacted(items: list[MirroredEvent], audience: Audience) -> tuple[
-        list[VisibleEvent], list[RecurrenceRef]]:
-    """What the feed may show, and the series slots of exceptions it must not (their
-    masters get an EXDATE there, so the hidden change does not show as the original)."""
-    visible, withheld = [], []
-    for item in items:
-        shown = redact(item, audience)
-        if shown is not None:
-            visible.append(shown)
-        elif item.event.recurrence is not None and item.series_public_id is not None:
-            withheld.append(RecurrenceRef(item.series_public_id,
-                                          item.event.recurrence.original_start, True))
-    return visible, withheld
 
 
 def _not_modified(request: web.Request, rendered: Rendered) -> bool:

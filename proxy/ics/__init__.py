@@ -12,6 +12,6 @@ keeps one VTIMEZONE per zone. :mod:`~proxy.ics.reference` writes the same plan w
 No I/O happens here; HTTP, caching and ETags belong to the HTTP layer.
 """
 
-from proxy.ics.feed import audience_for, render_feed
+from proxy.ics.feed import audience_for, redact_for_feed, render_feed
 
-__all__ = ["audience_for", "render_feed"]
+__all__ = ["audience_for", "redact_for_feed", "render_feed"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from proxy.core.mirror import MirroredEvent
 from proxy.core.model import Attendee, AttendeeKind, Moment, Person
 from proxy.ics import fields
 from proxy.ics.plan import Entry, plan_feed
@@ -26,7 +27,13 @@ from proxy.ics.writer import (
     uri_value,
     utc_stamp,
 )
-from proxy.redaction.visible import Audience, Detail, RecurrenceRef, VisibleEvent
+from proxy.redaction.visible import (
+    Audience,
+    Detail,
+    RecurrenceRef,
+    VisibleEvent,
+    redact,
+)
 
 PRODID = "-//calproxy//calproxy ICS feed 1.0//EN"
 DEFAULT_REFRESH = timedelta(hours=1)
@@ -36,6 +43,23 @@ def audience_for(detail: Detail, include_private: bool = False) -> Audience:
     """The audience a feed's events are redacted for: private events show in full only
     at ``full`` detail with ``include_private``; feeds never edit anything."""
     return Audience(detail, sees_private=include_private and detail is Detail.FULL)
+
+
+def redact_for_feed(items: Iterable[MirroredEvent], detail: Detail,
+                    include_private: bool) -> tuple[list[VisibleEvent], list[RecurrenceRef]]:
+    """What a feed may show, and the series slots of exceptions it must not (their
+    masters get an EXDATE there, so a hidden change does not show as the original)."""
+    audience = audience_for(detail, include_private)
+    visible: list[VisibleEvent] = []
+    withheld: list[RecurrenceRef] = []
+    for item in items:
+        shown = redact(item, audience)
+        if shown is not None:
+            visible.append(shown)
+        elif item.event.recurrence is not None and item.series_public_id is not None:
+            withheld.append(RecurrenceRef(item.series_public_id,
+                                          item.event.recurrence.original_start, True))
+    return visible, withheld
 
 
 def render_feed(

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from proxy.core.mirror import MirroredEvent
-from proxy.ics import audience_for, render_feed
-from proxy.redaction import Detail, VisibleEvent, redact
+from proxy.ics import redact_for_feed, render_feed
+from proxy.redaction import Detail, VisibleEvent
 from proxy.redaction.visible import RecurrenceRef
 
 LEVELS = [(Detail.BUSY, False), (Detail.LIMITED, False), (Detail.FULL, False),
@@ -21,17 +21,7 @@ Writer = Callable[..., bytes]
 def redacted(items: Iterable[MirroredEvent], detail: Detail,
              include_private: bool) -> tuple[list[VisibleEvent], list[RecurrenceRef]]:
     """What a feed gets: the visible events, and the series slots of dropped exceptions."""
-    audience = audience_for(detail, include_private)
-    visible: list[VisibleEvent] = []
-    withheld: list[RecurrenceRef] = []
-    for item in items:
-        shown = redact(item, audience)
-        if shown is not None:
-            visible.append(shown)
-        elif item.event.recurrence is not None and item.series_public_id is not None:
-            withheld.append(RecurrenceRef(item.series_public_id,
-                                          item.event.recurrence.original_start, True))
-    return visible, withheld
+    return redact_for_feed(items, detail, include_private)
 
 
 def render(items: Iterable[MirroredEvent], detail: Detail, include_private: bool = False,
