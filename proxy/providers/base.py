@@ -23,6 +23,7 @@ from proxy.core.model import (
     Moment,
     Service,
 )
+from proxy.errors import Unprocessable
 
 if TYPE_CHECKING:
     import aiohttp
@@ -142,6 +143,16 @@ class Provider(Protocol):
 
 
 ProviderFactory = Callable[[Connection], Provider]
+
+
+class DeliversOccurrences:
+    """For providers whose sync delivers every occurrence with an id of its own (calendar
+    views): the core never expands their series, so no occurrence needs addressing."""
+
+    async def occurrence_id(self, calendar_id: str, series_id: str,
+                            original_start: Moment) -> str:
+        raise Unprocessable("This service addresses occurrences by their own ids.",
+                            "occurrence_not_addressable")
 
 
 @dataclass(frozen=True)

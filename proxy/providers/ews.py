@@ -25,7 +25,6 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
-    Moment,
     Service,
 )
 from proxy.errors import (
@@ -35,7 +34,14 @@ from proxy.errors import (
     UpstreamNotFound,
 )
 from proxy.providers import ews_ops as ops
-from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+from proxy.providers.base import (
+    Capabilities,
+    Connection,
+    ContactPage,
+    DeliversOccurrences,
+    SyncPage,
+    Window,
+)
 from proxy.providers.ews_normalize import (
     contact_item,
     draft_values,
@@ -50,7 +56,7 @@ CONTACT_PAGE = 100
 PRIMARY_ALIAS = "calendar"
 
 
-class EwsProvider:
+class EwsProvider(DeliversOccurrences):
     capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True)
 
     def __init__(self, connection: Connection) -> None:
@@ -133,13 +139,6 @@ class EwsProvider:
         folder = await self._folder(calendar_id)
         ews_id, _ = await self._ews_id(folder, event_id)
         await self.session.call(ops.delete, folder, ews_id)
-
-    async def occurrence_id(self, calendar_id: str, series_id: str,
-                            original_start: Moment) -> str:
-        """EWS delivers occurrences with ids of their own; no series is expanded by the
-        core, so there is nothing to address this way."""
-        raise Unprocessable("EWS occurrences are addressed by their own ids",
-                            "occurrence_not_addressable")
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         """Full listing, 100 per FindItem page; the cursor is the next offset, and ``None``

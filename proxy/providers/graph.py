@@ -31,10 +31,16 @@ from proxy.core.model import (
     ContactDraft,
     Event,
     EventDraft,
-    Moment,
 )
-from proxy.errors import CursorExpired, Unprocessable, UpstreamError
-from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+from proxy.errors import CursorExpired, UpstreamError
+from proxy.providers.base import (
+    Capabilities,
+    Connection,
+    ContactPage,
+    DeliversOccurrences,
+    SyncPage,
+    Window,
+)
 from proxy.providers.graph_http import GraphSession
 from proxy.providers.graph_normalize import (
     calendar_from_graph,
@@ -49,7 +55,7 @@ from proxy.providers.graph_write import contact_body, event_body
 WINDOW_SLACK = timedelta(days=1)
 
 
-class GraphProvider:
+class GraphProvider(DeliversOccurrences):
     """One integration's Graph mailbox, behind :class:`proxy.providers.base.Provider`."""
 
     capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True)
@@ -134,13 +140,6 @@ class GraphProvider:
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         builder = self._event(calendar_id, event_id)
         await self.session.call(self.session.request(Method.DELETE, builder))
-
-    async def occurrence_id(self, calendar_id: str, series_id: str,
-                            original_start: Moment) -> str:
-        """Graph delivers occurrences with ids of their own; no series is expanded by the
-        core, so there is nothing to address this way."""
-        raise Unprocessable("Graph occurrences are addressed by their own ids",
-                            "occurrence_not_addressable")
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
         """A full listing of the contacts, page by page (``cursor`` is a nextLink)."""
