@@ -27,7 +27,7 @@ from proxy.http.keys import CALENDARS, SETTINGS, STORE
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
-from proxy.store.records import Feed
+from proxy.store.records import Feed, User
 
 DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
 FEED_CACHE = web.AppKey("feed_cache", dict)
@@ -74,8 +74,8 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     feed = await request.app[STORE].feed_for_secret(request.match_info["secret"])
     if feed is None:
         raise NotFound("No such feed.", "feed_not_found")
-    await _check_policy(request, feed)
-    rendered = await _rendering(request, feed)
+    owner = await _owner_allowed(request, feed)
+    rendered = await _rendering(request, feed, owner.email)
     headers = {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL,
                "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
                "Vary": "Accept-Encoding"}
@@ -89,7 +89,7 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _check_policy(request: web.Request, feed: Feed) -> None:
+async def _owner_allowed(request: web.Request, feed: Feed) -> User:
     """A feed is calendar data: it follows its owner's account policy like the API."""
     store = request.app[STORE]
     owner = await store.get_user(feed.owner_id)
@@ -97,9 +97,10 @@ async def _check_policy(request: web.Request, feed: Feed) -> None:
     if owner is None or account is None:
         raise NotFound("No such feed.", "feed_not_found")
     check_calendar_read(load_policy(account.settings).account_permissions)
+    return owner
 
 
-async def _rendering(request: web.Request, feed: Feed) -> Rendered:
+async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     """The feed's current rendering: the cached one while nothing changed, else a new one."""
     service = request.app[CALENDARS]
     calendars = await service.fresh_calendars(feed.owner_id)
@@ -112,9 +113,8 @@ async def _rendering(request: web.Request, feed: Feed) -> Rendered:
         return cached
     items = await service.feed_items(calendars, today - timedelta(days=feed.past_days),
                                      today + timedelta(days=feed.future_days + 1))
-    owner = await request.app[STORE].get_user(feed.owner_id)
     zone = next((c.time_zone for c in calendars if c.is_primary and c.time_zone), None)
-    body = _render(feed, items, owner.email if owner else "Calendar", zone)
+    body = _render(feed, items, name, zone)
     last_modified = datetime.now(UTC).replace(microsecond=0)
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
