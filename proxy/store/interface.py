@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from proxy.core.mirror import MirroredEvent
 from proxy.core.model import Calendar, Contact, Permissions, Service
+from proxy.store.changes import Changes
 from proxy.store.records import (
     Account,
     CalendarRecord,
@@ -27,6 +28,9 @@ from proxy.store.records import (
 
 
 class Store(Protocol):
+    #: announces every committed change to the caches (see :mod:`proxy.store.changes`)
+    changes: Changes
+
     # --- lifecycle -------------------------------------------------------------------
     async def migrate(self) -> None:
         """Apply pending schema migrations (idempotent)."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from proxy.config import Settings
 from proxy.store import migrations
+from proxy.store.changes import Changes
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import make_engine
 from proxy.store.sql_contacts import ContactOps
@@ -30,8 +31,9 @@ class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 
-    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
-        super().__init__(engine, cipher)
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher,
+                 changes: Changes | None = None) -> None:
+        super().__init__(engine, cipher, changes)
 
     async def migrate(self) -> None:
         """Apply pending schema migrations (idempotent, safe to run concurrently)."""

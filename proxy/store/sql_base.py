@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from proxy.store.changes import Change, Changes, Topic
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import read_transaction, write_transaction
 
@@ -44,11 +45,14 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 class StoreBase:
-    """Holds the engine and the credentials cipher; hands out transactions."""
+    """Holds the engine, the credentials cipher and the change hub; hands out
+    transactions."""
 
-    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: CredentialCipher,
+                 changes: Changes | None = None) -> None:
         self._engine = engine
         self._cipher = cipher
+        self.changes = changes if changes is not None else Changes()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -59,3 +63,8 @@ class StoreBase:
 
     def _write(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return write_transaction(self._engine)
+
+    def _announce(self, topic: Topic, *keys: str) -> None:
+        """After a commit: tell the caches what changed (see :mod:`proxy.store.changes`)."""
+        for key in keys:
+            self.changes.announce(Change(topic, key))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from proxy.core.mirror import contact_public_id
 from proxy.core.model import Contact
 from proxy.errors import NotFound
+from proxy.store.changes import Topic
 from proxy.store.codec import contact_from_json, contact_to_json
 from proxy.store.schema import contacts, integrations
 from proxy.store.sql_base import StoreBase, chunks
@@ -63,6 +64,7 @@ class ContactOps(StoreBase):
             await _replace_contacts(conn, integration_id, rows, removed, full)
             await conn.execute(update(integrations).where(integrations.c.id == integration_id)
                                .values(contacts_cursor=cursor, contacts_synced_at=synced_at))
+        self._announce(Topic.CONTACTS, integration_id)
 
     async def list_contacts(self, integration_ids: Sequence[str]) -> list[tuple[str, str, Contact]]:
         """(public id, integration id, contact) for every mirrored contact, by name."""
@@ -85,4 +87,5 @@ class ContactOps(StoreBase):
         async with self._write() as conn:
             await _lock_integration(conn, integration_id)
             await _replace_contacts(conn, integration_id, [row], (), full=False)
+        self._announce(Topic.CONTACTS, integration_id)
         return str(row["id"])

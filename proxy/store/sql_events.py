@@ -21,6 +21,7 @@ from proxy.core.mirror import MirroredEvent, calendar_public_id
 from proxy.core.model import Calendar, Event, EventStatus, Moment
 from proxy.core.timeutil import to_utc
 from proxy.errors import NotFound
+from proxy.store.changes import Topic
 from proxy.store.codec import event_from_json, event_to_json
 from proxy.store.records import CalendarRecord
 from proxy.store.schema import calendars as calendar_table
@@ -135,6 +136,7 @@ class EventOps(StoreBase):
             for part in chunks(gone):
                 await conn.execute(delete(calendar_table).where(calendar_table.c.id.in_(part)))
             rows = {r.provider_id: r for r in await conn.execute(query)}
+        self._announce(Topic.CALENDAR, *gone, *(r.id for r in rows.values()))
         return [_calendar(rows[c.provider_id]) for c in given]
 
     @staticmethod
@@ -179,6 +181,7 @@ class EventOps(StoreBase):
             row = (await conn.execute(
                 update(calendar_table).where(calendar_table.c.id == calendar_id)
                 .values(**values).returning(*calendar_table.c))).one()
+        self._announce(Topic.CALENDAR, calendar_id)
         return _calendar(row)
 
     # --- the event mirror --------------------------------------------------------------
@@ -201,6 +204,7 @@ class EventOps(StoreBase):
                 values["version"] = calendar_table.c.version + 1
             await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
                                .values(**values))
+        self._announce(Topic.CALENDAR, calendar_id)
 
     async def events_in_range(
         self, calendar_ids: Sequence[str], start: datetime, end: datetime,
@@ -231,9 +235,11 @@ class EventOps(StoreBase):
             row = await _lock_calendar(conn, calendar_id)
             await _replace_events(conn, row, rows, (), full=False)
             await _bump(conn, calendar_id)
+        self._announce(Topic.CALENDAR, calendar_id)
 
     async def delete_event(self, calendar_id: str, provider_id: str) -> None:
         async with self._write() as conn:
             await conn.execute(delete(events).where(
                 (events.c.calendar_id == calendar_id) & (events.c.provider_id == provider_id)))
             await _bump(conn, calendar_id)
+        self._announce(Topic.CALENDAR, calendar_id)

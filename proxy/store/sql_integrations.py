@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proxy.core.model import Access, Permissions, Service
 from proxy.errors import NotFound
+from proxy.store.changes import Topic
 from proxy.store.records import Integration, IntegrationStatus
 from proxy.store.schema import credentials as credentials_table
 from proxy.store.schema import integrations, users
@@ -73,6 +74,7 @@ class IntegrationOps(StoreBase):
                     integration_id=values["id"], blob=blob))
             row = await self._fetch(conn, values["id"])
         assert row is not None
+        self._announce(Topic.INTEGRATION, user_id)
         return row
 
     async def _fetch(self, conn: AsyncConnection, integration_id: str) -> Integration | None:
@@ -132,6 +134,7 @@ class IntegrationOps(StoreBase):
                 .returning(*integrations.c))).first()
         if row is None:
             raise _not_found()
+        self._announce(Topic.INTEGRATION, row.user_id)
         return _integration(row)
 
     async def get_credentials(self, integration_id: str) -> dict[str, str]:
@@ -165,4 +168,9 @@ class IntegrationOps(StoreBase):
         """Forget the integration, its credentials, calendars, mirrored events and
         contacts (one statement, cascading); a no-op for an unknown id."""
         async with self._write() as conn:
+            owner = await conn.scalar(select(integrations.c.user_id)
+                                      .where(integrations.c.id == integration_id))
             await conn.execute(delete(integrations).where(integrations.c.id == integration_id))
+        if owner is not None:
+            self._announce(Topic.INTEGRATION, owner)
+            self._announce(Topic.CONTACTS, integration_id)

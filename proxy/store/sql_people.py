@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proxy.errors import Conflict, NotFound
+from proxy.store.changes import Topic
 from proxy.store.records import Account, Delegation, Feed, Role, User
 from proxy.store.schema import accounts, api_tokens, delegations, feeds, users
 from proxy.store.sql_base import StoreBase, new_id, sha256_hex, utcnow
@@ -62,6 +63,7 @@ class PeopleOps(StoreBase):
             await conn.execute(insert(accounts).values(
                 id=account.id, name=name, settings=json.dumps(account.settings),
                 created=account.created))
+        self._announce(Topic.ACCOUNT, account.id)
         return account
 
     async def get_account(self, account_id: str) -> Account | None:
@@ -78,6 +80,7 @@ class PeopleOps(StoreBase):
             )).first()
         if row is None:
             raise NotFound("unknown account", code="account_not_found")
+        self._announce(Topic.ACCOUNT, account_id)
         return _account(row)
 
     # --- users -------------------------------------------------------------------------
@@ -98,6 +101,7 @@ class PeopleOps(StoreBase):
                     sign_in_count=0, created=user.created))
         except IntegrityError:  # lost a race against a concurrent create
             raise Conflict("a user with this email exists", code="user_exists") from None
+        self._announce(Topic.USER, user.id)
         return user
 
     async def get_user(self, user_id: str) -> User | None:
@@ -126,6 +130,7 @@ class PeopleOps(StoreBase):
                 .returning(users.c.sign_in_count))
         if count is None:
             raise NotFound("unknown user", code="user_not_found")
+        self._announce(Topic.USER, user_id)
         return int(count) - 1
 
     # --- API tokens --------------------------------------------------------------------
@@ -136,6 +141,7 @@ class PeopleOps(StoreBase):
             await _require_user(conn, user_id)
             await conn.execute(insert(api_tokens).values(
                 token_hash=sha256_hex(token), user_id=user_id, created=utcnow()))
+        self._announce(Topic.USER, user_id)
         return token
 
     async def user_for_token(self, token: str) -> User | None:
@@ -165,12 +171,14 @@ class PeopleOps(StoreBase):
             if changed.rowcount == 0:
                 await conn.execute(insert(delegations).values(
                     owner_id=delegation.owner_id, delegate_id=delegation.delegate_id, **flags))
+        self._announce(Topic.DELEGATION, delegation.owner_id)
         return delegation
 
     async def delete_delegation(self, owner_id: str, delegate_id: str) -> bool:
         async with self._write() as conn:
             result = await conn.execute(delete(delegations).where(
                 (delegations.c.owner_id == owner_id) & (delegations.c.delegate_id == delegate_id)))
+        self._announce(Topic.DELEGATION, owner_id)
         return bool(result.rowcount)
 
     async def get_delegation(self, owner_id: str, delegate_id: str) -> Delegation | None:
@@ -206,6 +214,7 @@ class PeopleOps(StoreBase):
                 id=feed.id, owner_id=owner_id, secret_hash=sha256_hex(secret), detail=detail,
                 include_private=include_private, past_days=past_days,
                 future_days=future_days, created=feed.created, revoked=False))
+        self._announce(Topic.FEED, feed.id)
         return feed, secret
 
     async def list_feeds(self, owner_id: str) -> list[Feed]:
@@ -221,6 +230,7 @@ class PeopleOps(StoreBase):
             result = await conn.execute(update(feeds).where(
                 (feeds.c.id == feed_id) & (feeds.c.owner_id == owner_id)
                 & (feeds.c.revoked.is_(False))).values(revoked=True))
+        self._announce(Topic.FEED, feed_id)
         return bool(result.rowcount)
 
     async def feed_for_secret(self, secret: str) -> Feed | None:

@@ -9,10 +9,10 @@ itself), and its DDL is transactional, so the loser of the race waits, then find
 everything applied. On SQLite the run is one ``BEGIN IMMEDIATE`` transaction, which holds
 the database's write lock for the same effect.
 
-Adding a migration: append a :class:`Migration` with the next version whose ``apply``
-ALTERs the schema, and change :mod:`proxy.store.schema` to the new shape. Version 1
-creates the baseline from ``schema.py``; the first time the schema changes, freeze it
-(copy the v1 table definitions here) so that a fresh database still goes 1, 2, ...
+Adding a migration: a module ``vN_<what>.py`` beside this one with an ``apply(conn)``
+that CREATEs or ALTERs with definitions of its own (frozen: never edited once released),
+a row in :data:`MIGRATIONS`, and the new shape in :mod:`proxy.store.schema`, which the
+queries use. Version 1 (:mod:`.v1_baseline`) is the frozen baseline.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.store import schema
 from proxy.store.engine import write_transaction
+from proxy.store.migrations import v1_baseline
 
 #: arbitrary constant naming calproxy's migration lock among PostgreSQL advisory locks
 ADVISORY_LOCK_KEY = 0x63616C70726F7879 & 0x7FFFFFFFFFFFFFFF  # "calproxy"
@@ -42,15 +43,8 @@ class Migration:
     apply: Callable[[AsyncConnection], Awaitable[None]]
 
 
-async def _baseline(conn: AsyncConnection) -> None:
-    def create(sync_conn: Connection) -> None:
-        schema.metadata.create_all(sync_conn, tables=list(schema.DATA_TABLES))
-
-    await conn.run_sync(create)
-
-
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "baseline: accounts, users, tokens, integrations, mirror", _baseline),
+    Migration(1, "baseline: accounts, users, tokens, integrations, mirror", v1_baseline.apply),
 )
 
 

@@ -1,0 +1,77 @@
+"""What the store announces after each committed write, for the caches that hold it.
+
+Every mutating store method announces one :class:`Change` per thing it changed, after its
+transaction committed, to the store's :class:`Changes` hub. In-process listeners (read
+caches, feed renderings, notifications) are called synchronously, so a write is visible to
+the very next read of this process. A :class:`Relay` carries announcements to the other
+instances of a deployment (PostgreSQL ``LISTEN/NOTIFY``, Redis pub/sub) and hands theirs
+back through :meth:`Changes.deliver`. Without a relay (SQLite, one process) the hub is
+purely local.
+
+Keys are the id of the changed row: a calendar id for ``CALENDAR`` (its events, cursor,
+freshness or flags), a user id for ``USER`` and ``INTEGRATION`` (the integration's owner),
+the owner's id for ``DELEGATION``, an account id for ``ACCOUNT``, a feed id for ``FEED``,
+an integration id for ``CONTACTS``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Topic(enum.StrEnum):
+    ACCOUNT = "account"
+    USER = "user"
+    INTEGRATION = "integration"
+    DELEGATION = "delegation"
+    CALENDAR = "calendar"
+    CONTACTS = "contacts"
+    FEED = "feed"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    topic: Topic
+    key: str
+
+
+Listener = Callable[[Change], None]
+
+
+class Relay(Protocol):
+    """Carries local announcements to the other instances (must not block)."""
+
+    def publish(self, change: Change) -> None: ...
+
+
+class Changes:
+    """The hub: local listeners, and optionally a relay to other instances."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self.relay: Relay | None = None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every change, local or relayed; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def announce(self, change: Change) -> None:
+        """A change committed by this process: tell local listeners, then the others."""
+        self.deliver(change)
+        if self.relay is not None:
+            self.relay.publish(change)
+
+    def deliver(self, change: Change) -> None:
+        """Tell local listeners only (a relay calls this for other instances' changes)."""
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception as exc:  # one broken cache must not fail a committed write
+                log.error("change listener failed: %s", type(exc).__name__)

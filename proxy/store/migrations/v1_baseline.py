@@ -1,0 +1,161 @@
+"""Migration 1: the baseline schema, frozen as it was first released.
+
+These definitions never change: later migrations ALTER or CREATE on top of them, and
+:mod:`proxy.store.schema` describes the current shape. Keeping them here means a fresh
+database still goes 1, 2, 3, ... to the same result as an upgraded one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from proxy.store.schema import UtcDateTime
+
+
+def _id(name: str = "id", **kw: Any) -> Column[str]:
+    return Column(name, String(64), **kw)
+
+
+def _owner(name: str, target: str, **kw: Any) -> Column[str]:
+    return Column(name, String(64), ForeignKey(target, ondelete="CASCADE"), nullable=False, **kw)
+
+
+metadata = MetaData()  # the baseline's own, frozen
+
+accounts = Table(
+    "accounts", metadata,
+    _id(primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("settings", Text, nullable=False),  # JSON
+    Column("created", UtcDateTime, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    _id(primary_key=True),
+    _owner("account_id", "accounts.id", index=True),
+    Column("email", String(320), nullable=False, unique=True),  # always lower-case
+    Column("role", String(20), nullable=False),
+    Column("sign_in_count", Integer, nullable=False, default=0),
+    Column("created", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the token
+    _owner("user_id", "users.id", index=True),
+    Column("created", UtcDateTime, nullable=False),
+)
+
+integrations = Table(
+    "integrations", metadata,
+    _id(primary_key=True),
+    _owner("user_id", "users.id", index=True),
+    Column("service", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(100)),
+    Column("requested_calendar", String(10), nullable=False),
+    Column("requested_contacts", String(10), nullable=False),
+    Column("granted_calendar", String(10), nullable=False),
+    Column("granted_contacts", String(10), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON, non-secret only
+    Column("oauth_state", String(200), unique=True),
+    Column("created", UtcDateTime, nullable=False),
+    Column("updated", UtcDateTime, nullable=False),
+    Column("contacts_cursor", Text),
+    Column("contacts_synced_at", UtcDateTime),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("blob", Text, nullable=False),  # Fernet token of the JSON credentials
+)
+
+delegations = Table(
+    "delegations", metadata,
+    _owner("owner_id", "users.id", primary_key=True),
+    _owner("delegate_id", "users.id", primary_key=True, index=True),
+    Column("can_schedule", Boolean, nullable=False),
+    Column("can_view_private", Boolean, nullable=False),
+)
+
+feeds = Table(
+    "feeds", metadata,
+    _id(primary_key=True),
+    _owner("owner_id", "users.id", index=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),  # sha256 hex
+    Column("detail", String(20), nullable=False),
+    Column("include_private", Boolean, nullable=False),
+    Column("past_days", Integer, nullable=False),
+    Column("future_days", Integer, nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+calendars = Table(
+    "calendars", metadata,
+    _id(primary_key=True),
+    _owner("integration_id", "integrations.id"),
+    Column("provider_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("is_primary", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+    Column("synced", Boolean, nullable=False),
+    Column("cursor", Text),
+    Column("synced_at", UtcDateTime),
+    Column("time_zone", String(100)),
+    # bumped whenever the calendar's mirrored events change: cheap "did anything change?"
+    Column("version", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("integration_id", "provider_id", name="uq_calendars_provider"),
+)
+
+events = Table(
+    "events", metadata,
+    _id(primary_key=True),
+    _owner("calendar_id", "calendars.id"),
+    Column("integration_id", String(64), nullable=False),
+    Column("provider_id", Text, nullable=False),
+    # single | master | occurrence | exception | cancelled (see sql_events.event_kind)
+    Column("kind", String(12), nullable=False),
+    Column("start_utc", UtcDateTime, nullable=False),
+    Column("end_utc", UtcDateTime, nullable=False),
+    Column("series_public_id", String(64)),
+    Column("doc", Text, nullable=False),  # the Event as JSON (proxy.store.codec)
+    UniqueConstraint("calendar_id", "provider_id", name="uq_events_provider"),
+    Index("ix_events_range", "calendar_id", "start_utc", "end_utc"),
+    Index("ix_events_kind", "calendar_id", "kind"),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    _id(primary_key=True),
+    _owner("integration_id", "integrations.id"),
+    Column("provider_id", Text, nullable=False),
+    Column("doc", Text, nullable=False),  # the Contact as JSON (proxy.store.codec)
+    UniqueConstraint("integration_id", "provider_id", name="uq_contacts_provider"),
+)
+
+
+async def apply(conn: AsyncConnection) -> None:
+    def create(sync_conn: Connection) -> None:
+        metadata.create_all(sync_conn)
+
+    await conn.run_sync(create)
