@@ -20,12 +20,23 @@ from proxy.http import (
 )
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
-from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.http.keys import (
+    CALENDARS,
+    CONNECTIONS,
+    HTTP,
+    REGISTRY,
+    SCHEDULER,
+    SETTINGS,
+    STORE,
+)
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
 from proxy.sync.driver import Syncer
+from proxy.sync.leases import Leases
+from proxy.sync.manners import Manners
+from proxy.sync.scheduler import Scheduler
 
 ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1/me", me.me),
@@ -59,9 +70,13 @@ ROUTES: list[tuple[str, str, object]] = [
 ]
 
 
-def create_app(settings: Settings, store: Store,
-               registry: Registry | None = None) -> web.Application:
-    """The calproxy app over an opened ``store``; the app closes it on cleanup."""
+def create_app(settings: Settings, store: Store, registry: Registry | None = None, *,
+               scheduler: bool = False) -> web.Application:
+    """The calproxy app over an opened ``store``; the app closes it on cleanup.
+
+    ``scheduler`` runs background sync with the app (``calproxy serve`` asks for it when
+    ``CALPROXY_SCHEDULER`` is on); apps built in tests stay quiet unless they ask.
+    """
     app = web.Application(middlewares=[error_middleware, auth_middleware],
                           client_max_size=1024 * 1024)
     app[SETTINGS] = settings
@@ -74,6 +89,8 @@ def create_app(settings: Settings, store: Store,
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
     app.cleanup_ctx.append(_services)
+    if scheduler and settings.scheduler and settings.freshness_seconds > 0:
+        app.cleanup_ctx.append(_background_sync)
     return app
 
 
@@ -82,10 +99,24 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(total=60, connect=10)
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as http:
         app[HTTP] = http
-        connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
+        store, settings = app[STORE], app[SETTINGS]
+        leases = Leases(store)
+        # several instances share PostgreSQL: per-mailbox caps must then hold across them
+        shared = not settings.database_url.startswith("sqlite")
+        connections = Connections(store, settings, http, app[REGISTRY],
+                                  Manners(leases if shared else None))
         app[CONNECTIONS] = connections
-        app[CALENDARS] = CalendarService(app[STORE], app[SETTINGS], connections,
-                                         Syncer(app[STORE], app[SETTINGS]))
+        app[CALENDARS] = CalendarService(store, settings, connections,
+                                         Syncer(store, settings, leases))
         yield
         await connections.close()
     await app[STORE].close()
+
+
+async def _background_sync(app: web.Application) -> AsyncIterator[None]:
+    """The scheduler starts after the services and stops before they close."""
+    scheduler = Scheduler(app[STORE], app[SETTINGS], app[CALENDARS])
+    app[SCHEDULER] = scheduler
+    await scheduler.start()
+    yield
+    await scheduler.stop()

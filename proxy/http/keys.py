@@ -10,6 +10,7 @@ from proxy.providers import Registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
+from proxy.sync.scheduler import Scheduler
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -17,3 +18,4 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+SCHEDULER = web.AppKey("scheduler", Scheduler)  # only where background sync runs

@@ -23,6 +23,7 @@ from proxy.store.records import (
     Integration,
     IntegrationStatus,
     Role,
+    SyncSchedule,
     User,
 )
 
@@ -141,3 +142,15 @@ class Store(Protocol):
     async def get_contact(self, contact_id: str) -> tuple[str, str, Contact] | None: ...
     async def put_contact(self, integration_id: str, contact: Contact) -> str:
         """Write-through of a created contact; return its public id."""
+
+    # --- sync across instances (leases are coordination rows; they announce nothing) ---
+    async def acquire_lease(self, key: str, holder: str, seconds: float) -> bool:
+        """Take ``key`` for ``seconds`` unless another holder's lease is still live."""
+    async def renew_lease(self, key: str, holder: str, seconds: float) -> bool:
+        """Extend a lease ``holder`` still has; False when it lapsed and was taken."""
+    async def release_lease(self, key: str, holder: str) -> None: ...
+    async def lease_holder(self, key: str) -> str | None:
+        """Who holds ``key`` now (None when free or expired)."""
+    async def sync_schedule(self) -> SyncSchedule:
+        """Synced calendars and contacts of connected integrations granted access, and
+        connected integrations whose calendars were never listed."""

@@ -186,5 +186,14 @@ contacts = Table(
     UniqueConstraint("integration_id", "provider_id", name="uq_contacts_provider"),
 )
 
+#: who runs what across instances: ``calendar:<id>`` rounds, ``slot:<mailbox>:<n>``
+#: request slots; a row whose ``expires_at`` passed is free (its holder died or let go)
+sync_leases = Table(
+    "sync_leases", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
 #: every table but ``schema_version``, children after parents (tests truncate these)
 DATA_TABLES = tuple(t for t in metadata.sorted_tables if t is not schema_version)

@@ -22,12 +22,13 @@ from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
 from proxy.store.sql_people import PeopleOps
+from proxy.store.sql_sync import SyncOps
 
 if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
-class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, SyncOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 
