@@ -125,7 +125,10 @@ class _Polite:
     def __init__(self, inner: Provider, manners: Manners, service: Service,
                  key: str) -> None:
         self.inner, self.manners, self.service, self.key = inner, manners, service, key
-        self.capabilities = inner.capabilities
+
+    @property
+    def capabilities(self) -> Any:
+        return self.inner.capabilities
 
     async def _call(self, name: str, *args: Any) -> Any:
         async with self.manners.turn(self.service, self.key):
