@@ -21,6 +21,8 @@ from proxy.http import (
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.portal.routes import ROUTES as PORTAL_ROUTES
+from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -68,7 +70,8 @@ def create_app(settings: Settings, store: Store,
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
-    for method, path, handler in ROUTES:
+    setup_portal(app)
+    for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
