@@ -47,7 +47,7 @@ class Browser:
         secret = await self.live.store.create_login_link(user.id, timedelta(minutes=10))
         path = login_link_url(self.live.settings, secret).removeprefix(self.live.url)
         token = await self.token_of(path)
-        status, _, response = await self.post(path, {"csrf_token": token})
+        status, _, _ = await self.post(path, {"csrf_token": token})
         assert status == 303, status
 
 

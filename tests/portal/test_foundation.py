@@ -58,9 +58,9 @@ async def test_sign_out_ends_the_session_on_the_server(browser: Browser, portal:
     assert status == 303 and response.headers["Location"].startswith("/portal/sign-in")
     status, _, _ = await browser.get("/portal/")
     assert status == 303
-    async with aiohttp.ClientSession(cookies={"calproxy": stolen}) as other:
-        async with other.get(portal.url + "/portal/", allow_redirects=False) as replay:
-            assert replay.status == 303  # the old id is dead, not just forgotten
+    async with aiohttp.ClientSession(cookies={"calproxy": stolen}) as other, \
+            other.get(portal.url + "/portal/", allow_redirects=False) as replay:
+        assert replay.status == 303  # the old id is dead, not just forgotten
 
 
 async def test_the_session_cookie_is_httponly_lax_and_rotated_at_sign_in(
