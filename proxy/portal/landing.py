@@ -12,8 +12,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.core.policy import Reason
-from proxy.http.keys import SETTINGS
-from proxy.http.me import prompt_at_sign_in
+from proxy.actions.sign_in import record_sign_in
+from proxy.http.keys import SETTINGS, deps
 from proxy.portal.sessions import sign_in
 from proxy.portal.web import redirect
 from proxy.store.records import User
@@ -23,7 +23,9 @@ async def land(request: web.Request, user: User) -> web.Response:
     """Sign ``user`` in (a new session), record the sign-in, and say where to go next."""
     await sign_in(request, user)
     newest = request.app[SETTINGS].min_prompt_client_version  # prompts apply from here on
-    decision, url = await prompt_at_sign_in(request, user, newest)
+    prompt = await record_sign_in(deps(request.app), user, newest)
+    decision = prompt.decision if prompt else None
+    url = prompt.authorize_url if prompt else None
     if decision is not None and url is not None:
         return redirect(url)
     if decision is not None and decision.reason is Reason.DOMAIN_NOT_ALLOWED:
