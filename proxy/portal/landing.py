@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy.core.policy import Reason
 from proxy.actions.sign_in import record_sign_in
+from proxy.core.policy import Reason
 from proxy.http.keys import SETTINGS, deps
 from proxy.portal.sessions import sign_in
 from proxy.portal.web import redirect
