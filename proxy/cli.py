@@ -20,6 +20,8 @@ from proxy.errors import CalproxyError
 from proxy.logs import configure_logging
 from proxy.store.records import Role
 
+log = logging.getLogger("calproxy")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calproxy", description=__doc__)
@@ -71,7 +73,6 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
 
 
 def _serve(settings: Settings) -> None:
-    from proxy.http.access_log import RedactingAccessLogger
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
@@ -79,13 +80,23 @@ def _serve(settings: Settings) -> None:
         return create_app(settings, await open_store(settings))
 
     web.run_app(app_factory(), host=settings.host, port=settings.port,
-                access_log_class=RedactingAccessLogger,
-                print=lambda text: print(f"calproxy listening on {settings.base_url}"))
+                access_log=None,  # the app's own access middleware logs each request
+                print=lambda text: log.info("calproxy listening on %s", settings.base_url))
+
+
+def _log_format(args: argparse.Namespace) -> str:
+    """``CALPROXY_LOG_FORMAT`` before anything else runs (a bad value: text, and the
+    configuration error is reported by the command itself)."""
+    try:
+        return load_settings(toml_path=args.config, require_secret=False).log_format
+    except ConfigError:
+        return "text"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(logging.INFO)
+    log_format = _log_format(args)
+    configure_logging(logging.INFO, log_format)
     try:
         if args.command == "demo":
             from proxy.demo import run_demo
@@ -99,9 +110,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(result)
         return 0
     except ConfigError as exc:
-        print(f"calproxy: configuration error: {exc}", file=sys.stderr)
+        _complain(f"configuration error: {exc}", log_format)
         return 2
     except CalproxyError as exc:
-        print(f"calproxy: {exc.message}", file=sys.stderr)
+        _complain(exc.message, log_format)
         return 1
+
+
+def _complain(message: str, log_format: str) -> None:
+    """A failure on stderr: a plain sentence, or a JSON line like every other."""
+    if log_format == "json":
+        log.error("%s", message)
+    else:
+        print(f"calproxy: {message}", file=sys.stderr)
 

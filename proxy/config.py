@@ -97,6 +97,13 @@ def _version(raw: str) -> str:
     return raw.strip()
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -152,6 +159,9 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+    log_format: str = _setting(
+        "CALPROXY_LOG_FORMAT", "text", _log_format,
+        "`text`, or `json`: one JSON object a line")
 
     @property
     def base_url(self) -> str:

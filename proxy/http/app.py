@@ -18,6 +18,7 @@ from proxy.http import (
     integrations,
     me,
 )
+from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
@@ -62,8 +63,9 @@ ROUTES: list[tuple[str, str, object]] = [
 def create_app(settings: Settings, store: Store,
                registry: Registry | None = None) -> web.Application:
     """The calproxy app over an opened ``store``; the app closes it on cleanup."""
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
+    app = web.Application(middlewares=[access_middleware, error_middleware, auth_middleware],
                           client_max_size=1024 * 1024)
+    app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
