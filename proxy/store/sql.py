@@ -18,6 +18,7 @@ from proxy.store import migrations
 from proxy.store.changes import Changes
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import check_reachable, make_engine
+from proxy.store.rotation import RotationOps
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
-class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, RotationOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 
