@@ -25,7 +25,7 @@ from proxy.core.policy import load_policy
 from proxy.errors import NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
-from proxy.http.keys import CALENDARS, STORE, deps
+from proxy.http.keys import CALENDARS, SETTINGS, STORE, deps
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
