@@ -37,6 +37,9 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ready(self) -> bool:
+        """Whether the store answers a real read and every known migration is applied."""
+
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
     async def get_account(self, account_id: str) -> Account | None: ...

@@ -42,6 +42,11 @@ class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, Rotat
         """Apply pending schema migrations (idempotent, safe to run concurrently)."""
         await migrations.migrate(self._engine)
 
+    async def ready(self) -> bool:
+        """A real read of ``schema_version``: every migration this calproxy knows applied
+        (raises when the database cannot be read)."""
+        return await migrations.pending(self._engine) == []
+
     async def close(self) -> None:
         await self._engine.dispose()
 

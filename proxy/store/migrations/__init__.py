@@ -76,6 +76,17 @@ async def migrate(engine: AsyncEngine) -> list[int]:
         return applied
 
 
+async def pending(engine: AsyncEngine) -> list[int]:
+    """Versions this calproxy knows that the database has not applied (one real read)."""
+    async with engine.connect() as conn:
+        exists = await conn.run_sync(
+            lambda c: c.dialect.has_table(c, schema.schema_version.name)
+        )
+        done = set((await conn.execute(select(schema.schema_version.c.version))).scalars()) \
+            if exists else set()
+    return sorted(m.version for m in MIGRATIONS if m.version not in done)
+
+
 async def current_version(engine: AsyncEngine) -> int:
     """The highest applied version (0 for an empty database)."""
     async with engine.connect() as conn:
