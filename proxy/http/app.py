@@ -30,6 +30,9 @@ from proxy.http.keys import (
     SETTINGS,
     STORE,
 )
+from proxy.operations import health
+from proxy.portal.routes import ROUTES as PORTAL_ROUTES
+from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -68,6 +71,8 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/me/feeds", feeds.create_feed),
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+    ("GET", "/healthz", health.healthz),
+    ("GET", "/readyz", health.readyz),
 ]
 
 
@@ -85,7 +90,8 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
-    for method, path, handler in ROUTES:
+    setup_portal(app)
+    for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.deps import Deps
 from proxy.config import Settings
 from proxy.providers import Registry
 from proxy.store.interface import Store
@@ -19,3 +20,9 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)  # only where background sync runs
+
+
+def deps(app: web.Application) -> Deps:
+    """The app's services as the actions take them."""
+    return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
+                app[CALENDARS])
