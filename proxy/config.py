@@ -119,6 +119,10 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+    token_cache_seconds: int = _setting(
+        "CALPROXY_TOKEN_CACHE_SECONDS", 5, _non_negative,
+        "token and other principal lookups are cached at most this long (a token revoked "
+        "on another instance without a relay stops within it)")
 
     @property
     def base_url(self) -> str:

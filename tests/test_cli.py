@@ -44,3 +44,13 @@ def test_configuration_errors_name_the_variable(tmp_path: Path) -> None:
     assert result.returncode == 2 and "CALPROXY_SECRET_KEY" in result.stderr
     result = run(tmp_path, "token", "create", "--email", "nobody@acme.example")
     assert result.returncode == 1 and "nobody@acme.example" in result.stderr
+
+
+def test_token_revoke(tmp_path: Path) -> None:
+    account = last_line(run(tmp_path, "account", "create", "--name", "Acme"))
+    last_line(run(tmp_path, "user", "create", "--account", account, "--email", "b@acme.example"))
+    token = last_line(run(tmp_path, "token", "create", "--email", "b@acme.example"))
+    assert last_line(run(tmp_path, "token", "revoke", "--token", token)) == "revoked"
+    again = run(tmp_path, "token", "revoke", "--token", token)
+    assert again.returncode == 1 and "no such token" in again.stderr
+    assert token not in again.stderr

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.http import (
     account,
@@ -20,8 +21,19 @@ from proxy.http import (
 )
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
-from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.http.keys import (
+    CALENDARS,
+    CONNECTIONS,
+    HTTP,
+    PRINCIPALS,
+    READ_CACHES,
+    READER,
+    REGISTRY,
+    SETTINGS,
+    STORE,
+)
 from proxy.providers import Registry, default_registry
+from proxy.reads import Reader
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
@@ -68,6 +80,8 @@ def create_app(settings: Settings, store: Store,
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
+    app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
+    app[READ_CACHES] = ReadCaches()
     for method, path, handler in ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
@@ -85,7 +99,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
         app[CONNECTIONS] = connections
         app[CALENDARS] = CalendarService(app[STORE], app[SETTINGS], connections,
-                                         Syncer(app[STORE], app[SETTINGS]))
+                                         Syncer(app[STORE], app[SETTINGS]), app[PRINCIPALS])
+        app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
         await connections.close()
+    app[PRINCIPALS].unsubscribe()
     await app[STORE].close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.providers import Registry
+from proxy.reads import Reader
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
@@ -17,3 +19,6 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+PRINCIPALS = web.AppKey("principals", Principals)
+READ_CACHES = web.AppKey("read_caches", ReadCaches)
+READER = web.AppKey("reader", Reader)
