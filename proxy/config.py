@@ -9,12 +9,16 @@ naming the variable.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class ConfigError(ValueError):
@@ -51,10 +55,39 @@ def _url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+_ASYNC_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite", "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+DATABASE_URL_FORMS = ("sqlite:///path, sqlite+aiosqlite:///path (sqlite+aiosqlite:// in memory), "
+                      "postgresql://..., postgres://... or postgresql+asyncpg://...")
+
+
 def _db_url(raw: str) -> str:
-    if not raw.startswith(("sqlite", "postgresql")):
-        raise ValueError("expected a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
-    return raw
+    """The one place a database URL becomes the async URL every command uses.
+
+    The plain forms that guides and hosting platforms hand out (``sqlite:///path``,
+    ``postgresql://``, ``postgres://``) name no driver, or a synchronous one SQLAlchemy
+    would then fail to load deep inside a command; they are mapped to aiosqlite and
+    asyncpg here. libpq's ``sslmode`` becomes asyncpg's ``ssl`` (same values).
+    """
+    scheme, sep, rest = raw.strip().partition("://")
+    target = _ASYNC_SCHEMES.get(scheme.lower())
+    if not sep or target is None:
+        problem = "unsupported database URL"
+    elif target == "sqlite+aiosqlite" and rest and not rest.startswith("/"):
+        problem = "a SQLite URL has three slashes before its path"
+    elif target == "postgresql+asyncpg" and not rest.strip("/"):
+        problem = "a PostgreSQL URL names a host or a database"
+    else:
+        url = f"{target}://" + re.sub(r"([?&])sslmode=", r"\1ssl=", rest)
+        try:
+            make_url(url)
+            return url
+        except (ArgumentError, ValueError):  # the URL is not echoed: it may hold a password
+            problem = "not a well-formed URL"
+    raise ValueError(f"{problem}; expected one of {DATABASE_URL_FORMS}")
 
 
 def _version(raw: str) -> str:
@@ -62,6 +95,13 @@ def _version(raw: str) -> str:
     if not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError("expected a dotted version such as 5.2.2")
     return raw.strip()
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
 
 
 def _text(raw: str) -> str:
@@ -119,6 +159,9 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+    log_format: str = _setting(
+        "CALPROXY_LOG_FORMAT", "text", _log_format,
+        "`text`, or `json`: one JSON object a line")
     token_cache_seconds: int = _setting(
         "CALPROXY_TOKEN_CACHE_SECONDS", 5, _non_negative,
         "token and other principal lookups are cached at most this long (a token revoked "

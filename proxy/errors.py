@@ -17,6 +17,7 @@ leaves at one boundary, chained with ``from``.
         ├── UpstreamThrottled 503  upstream_throttled (carries retry_after seconds)
         ├── UpstreamTimeout   504  upstream_timeout
         └── UpstreamAuthError 502  upstream_unauthorized (refresh failed: needs re-auth)
+    DatabaseUnavailable       503  database_unavailable (the store cannot be opened)
 
     CursorExpired             not an HTTP error: the sync driver resyncs in full
 """
@@ -94,6 +95,13 @@ class UpstreamNotFound(UpstreamError):
 
     status = 404
     default_code = "not_found"
+
+
+class DatabaseUnavailable(CalproxyError):
+    """The database at ``CALPROXY_DATABASE_URL`` cannot be reached or opened."""
+
+    status = 503
+    default_code = "database_unavailable"
 
 
 class CursorExpired(Exception):

@@ -47,3 +47,27 @@ def test_toml_file_under_the_environment(tmp_path: Path) -> None:
     path.write_text("colour = 1\n")
     with pytest.raises(ConfigError, match="colour"):
         load_settings({}, toml_path=path)
+
+
+@pytest.mark.parametrize(("given", "used"), [
+    ("sqlite:///data/calproxy.db", "sqlite+aiosqlite:///data/calproxy.db"),
+    ("sqlite+aiosqlite:///data/calproxy.db", "sqlite+aiosqlite:///data/calproxy.db"),
+    ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+    ("postgresql://u:p@db:5432/cal", "postgresql+asyncpg://u:p@db:5432/cal"),
+    ("postgres://u:p@db/cal?sslmode=require", "postgresql+asyncpg://u:p@db/cal?ssl=require"),
+    ("postgresql+asyncpg://db/cal", "postgresql+asyncpg://db/cal"),
+])
+def test_database_urls_are_mapped_to_the_async_drivers(given: str, used: str) -> None:
+    settings = load_settings({"CALPROXY_SECRET_KEY": "k", "CALPROXY_DATABASE_URL": given})
+    assert settings.database_url == used
+
+
+@pytest.mark.parametrize("value", [
+    "mysql://u@db/cal", "garbage", "sqlite://relative.db", "postgres://",
+    "postgresql+psycopg2://db/cal", "postgresql://u:secret@db:port/cal",
+])
+def test_other_database_urls_are_refused_with_the_accepted_forms(value: str) -> None:
+    with pytest.raises(ConfigError, match="CALPROXY_DATABASE_URL") as caught:
+        load_settings({"CALPROXY_SECRET_KEY": "k", "CALPROXY_DATABASE_URL": value})
+    assert "postgres://" in str(caught.value) and "sqlite:///path" in str(caught.value)
+    assert "secret" not in str(caught.value)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.reads import Reader
 from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.http import (
@@ -19,6 +20,7 @@ from proxy.http import (
     integrations,
     me,
 )
+from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import (
@@ -33,7 +35,6 @@ from proxy.http.keys import (
     STORE,
 )
 from proxy.providers import Registry, default_registry
-from proxy.reads import Reader
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
@@ -74,8 +75,9 @@ ROUTES: list[tuple[str, str, object]] = [
 def create_app(settings: Settings, store: Store,
                registry: Registry | None = None) -> web.Application:
     """The calproxy app over an opened ``store``; the app closes it on cleanup."""
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
+    app = web.Application(middlewares=[access_middleware, error_middleware, auth_middleware],
                           client_max_size=1024 * 1024)
+    app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()

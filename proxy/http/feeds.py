@@ -17,14 +17,16 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
+from proxy.actions.feeds import create_feed as make_feed
+from proxy.actions.feeds import live_feeds, revoke_feed
 from proxy.core.access import check_calendar_read
 from proxy.core.mirror import MirroredEvent
 from proxy.core.policy import load_policy
-from proxy.errors import BadRequest, NotFound
+from proxy.errors import NotFound
 from proxy.http.auth import current_user
 from proxy.http.conditional import etag_matches
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
-from proxy.http.keys import CALENDARS, SETTINGS, STORE
+from proxy.http.keys import CALENDARS, STORE, deps
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
@@ -45,8 +47,8 @@ class Rendered:
 
 
 async def list_feeds(request: web.Request) -> web.Response:
-    feeds = await request.app[STORE].list_feeds(current_user(request).id)
-    return web.json_response({"feeds": [feed_json(f) for f in feeds if not f.revoked]})
+    feeds = await live_feeds(deps(request.app), current_user(request))
+    return web.json_response({"feeds": [feed_json(f) for f in feeds]})
 
 
 async def create_feed(request: web.Request) -> web.Response:
@@ -54,19 +56,14 @@ async def create_feed(request: web.Request) -> web.Response:
     only_fields(body, {"detail", "include_private", "past_days", "future_days"})
     detail = get_choice(body, "detail", tuple(DETAILS), "busy")
     include_private = bool(get_bool(body, "include_private", False))
-    if include_private and detail != "full":
-        raise BadRequest("include_private: only meaningful with detail full", "invalid_field")
-    feed, secret = await request.app[STORE].create_feed(
-        current_user(request).id, detail, include_private,
+    feed, url = await make_feed(
+        deps(request.app), current_user(request), detail, include_private,
         get_int(body, "past_days", 30, 0, 366), get_int(body, "future_days", 365, 1, 731))
-    url = f"{request.app[SETTINGS].base_url}/feeds/{secret}.ics"
     return web.json_response(feed_json(feed, url), status=201)
 
 
 async def delete_feed(request: web.Request) -> web.Response:
-    if not await request.app[STORE].revoke_feed(current_user(request).id,
-                                                request.match_info["id"]):
-        raise NotFound("feed: no such feed", "feed_not_found")
+    await revoke_feed(deps(request.app), current_user(request), request.match_info["id"])
     request.app[FEED_CACHE].pop(request.match_info["id"], None)
     return web.Response(status=204)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.deps import Deps
+from proxy.actions.reads import Reader
 from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.providers import Registry
-from proxy.reads import Reader
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
@@ -22,3 +23,9 @@ CALENDARS = web.AppKey("calendars", CalendarService)
 PRINCIPALS = web.AppKey("principals", Principals)
 READ_CACHES = web.AppKey("read_caches", ReadCaches)
 READER = web.AppKey("reader", Reader)
+
+
+def deps(app: web.Application) -> Deps:
+    """The app's services as the actions take them."""
+    return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
+                app[CALENDARS], app[PRINCIPALS], app[READER])

@@ -22,8 +22,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from proxy.errors import DatabaseUnavailable
 
 _WRITE = "calproxy_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -39,6 +42,22 @@ def make_engine(database_url: str, *, search_path: str | None = None) -> AsyncEn
     if search_path:
         kwargs["connect_args"] = {"server_settings": {"search_path": search_path}}
     return create_async_engine(database_url, **kwargs)
+
+
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Open one connection, so that an unreachable server, a refused login or a missing
+    database becomes one :class:`DatabaseUnavailable` sentence (URL without its password,
+    and the driver's reason) instead of a driver traceback at the first query."""
+    try:
+        async with engine.connect():
+            return
+    except (OSError, DBAPIError) as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        where = engine.url.render_as_string(hide_password=True)
+        first_line = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+        raise DatabaseUnavailable(
+            f"cannot open the database {where} (CALPROXY_DATABASE_URL): {first_line}"
+        ) from exc
 
 
 def _sqlite_engine(database_url: str, *, in_memory: bool) -> AsyncEngine:

@@ -17,7 +17,8 @@ from proxy.config import Settings
 from proxy.store import migrations
 from proxy.store.changes import Changes
 from proxy.store.crypto import CredentialCipher
-from proxy.store.engine import make_engine
+from proxy.store.engine import check_reachable, make_engine
+from proxy.store.rotation import RotationOps
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
-class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, RotationOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 
@@ -49,11 +50,13 @@ async def open_store(settings: Settings, *, search_path: str | None = None) -> S
     Credentials are encrypted with ``settings.secret_key``; without one the store still
     opens (administration commands need no secret) but reading or writing credentials
     raises :class:`~proxy.store.crypto.SecretKeyError`. ``search_path`` (PostgreSQL only)
-    puts the tables in another schema.
+    puts the tables in another schema. A database that cannot be opened raises
+    :class:`~proxy.errors.DatabaseUnavailable`.
     """
     store = SqlStore(make_engine(settings.database_url, search_path=search_path),
                      CredentialCipher(settings.secret_key))
     try:
+        await check_reachable(store.engine)
         await store.migrate()
     except BaseException:
         await store.close()

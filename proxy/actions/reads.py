@@ -21,22 +21,17 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache
 
+from proxy.actions.calendar import Target, check_events_read, may_write, visible_busy_allowed
 from proxy.cache.principals import Principals
 from proxy.cache.views import Answer, Expanded, Fragment, ReadCaches, SortKey
-from proxy.core.access import (
-    check_calendar_read,
-    check_calendar_write,
-    events_audience,
-    freebusy_audience,
-)
+from proxy.core.access import events_audience
 from proxy.core.mirror import MirroredEvent
 from proxy.core.timeutil import to_utc
-from proxy.errors import CalproxyError, NotFound
-from proxy.reads.target import Target
+from proxy.errors import NotFound
 from proxy.redaction import Audience, VisibleEvent, redact
 from proxy.render.freebusy import freebusy_json
 from proxy.render.json import event_json, json_bytes
-from proxy.store.records import CalendarRecord, Integration
+from proxy.store.records import CalendarRecord
 from proxy.sync.calendars import CalendarService, Owned
 
 V = TypeVar("V")
@@ -53,17 +48,10 @@ def _keep(cache: LRUCache[Hashable, V], key: Hashable, value: V) -> None:
         cache[key] = value
 
 
-def may_write(target: Target, integration: Integration) -> bool:
-    try:
-        check_calendar_write(target.relation, target.grant, target.policy.account_permissions,
-                             integration.granted)
-    except CalproxyError:
-        return False
-    return True
-
-
 class Reader:
-    """The read path; one per process (it owns no state but the caches it is given)."""
+    """The read path; one per process (it owns no state but the caches it is given).
+
+    :mod:`proxy.actions.calendar` names its reads for the JSON API and the portal."""
 
     def __init__(self, principals: Principals, service: CalendarService,
                  caches: ReadCaches) -> None:
@@ -76,23 +64,10 @@ class Reader:
         return {i.id: events_audience(target.relation, target.grant, may_write(target, i))
                 for i in integrations}
 
-    @staticmethod
-    def require_events(target: Target) -> None:
-        """403 unless the caller may read the owner's events (colleagues may not)."""
-        events_audience(target.relation, target.grant, False)
-        check_calendar_read(target.policy.account_permissions)
-
-    @staticmethod
-    def require_freebusy(target: Target) -> Audience:
-        """403 unless the owner's account serves calendar data; the free/busy audience."""
-        audience = freebusy_audience(target.relation)
-        check_calendar_read(target.policy.account_permissions)
-        return audience
-
     async def _scoped(self, target: Target,
                       calendar_id: str | None) -> tuple[list[Owned], list[Scoped]]:
         """The fresh calendars to read, and each with the caller's audience for it."""
-        self.require_events(target)
+        check_events_read(target)
         pairs = await self.service.readable(target.owner.id, calendar_id)
         audiences = await self.audiences(target)
         return pairs, [(c, audiences[i.id]) for i, c in pairs if i.id in audiences]
@@ -128,23 +103,17 @@ class Reader:
         _keep(self.caches.answers, key, answer)
         return answer
 
-    async def find(self, target: Target, event_id: str) -> MirroredEvent:
-        """The mirrored event the caller means to write; 404 unless the caller may see it."""
+    async def find(self, target: Target,
+                   event_id: str) -> tuple[MirroredEvent, VisibleEvent]:
+        """The mirrored event (to write it) and how the caller sees it; 404 unless the
+        caller may see it."""
         pairs, scoped = await self._scoped(target, None)
         item = await self.service.event_in(pairs, event_id)
-        self._visible_fragment(scoped, item)
-        return item
-
-    async def written(self, target: Target, item: MirroredEvent) -> bytes:
-        """The answer to a write: the event as the caller may see it, else its id alone."""
-        audiences = await self.audiences(target)
-        audience = audiences.get(item.integration_id)
-        visible = None if audience is None else redact(item, audience)
-        return json_bytes(event_json(visible) if visible else {"id": item.id})
+        return item, self._visible_fragment(scoped, item)[1]
 
     async def freebusy(self, target: Target, start: datetime, end: datetime) -> Answer:
         """``{"intervals": [...]}``: busy times only, for any caller in the account."""
-        audience = self.require_freebusy(target)
+        audience = visible_busy_allowed(target)
         calendars = [c for _, c in await self.service.readable(target.owner.id)]
         key = ("freebusy", start, end, audience, tuple(c.content_key for c in calendars))
         cached = self.caches.answers.get(key)
@@ -153,7 +122,7 @@ class Reader:
         items = [item for c in calendars for item in (await self._expanded(c, start, end)).items]
         visible = [v for v in (redact(i, audience) for i in items) if v is not None]
         body = json_bytes(freebusy_json(visible))
-        answer = Answer(body, etag_of(body), ())
+        answer = Answer(body, etag_of(body), tuple(visible))
         _keep(self.caches.answers, key, answer)
         return answer
 
