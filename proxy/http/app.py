@@ -34,6 +34,9 @@ from proxy.http.keys import (
     SETTINGS,
     STORE,
 )
+from proxy.operations import health
+from proxy.portal.routes import ROUTES as PORTAL_ROUTES
+from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -69,6 +72,8 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/me/feeds", feeds.create_feed),
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+    ("GET", "/healthz", health.healthz),
+    ("GET", "/readyz", health.readyz),
 ]
 
 
@@ -84,7 +89,8 @@ def create_app(settings: Settings, store: Store,
     app[feeds.FEED_CACHE] = {}
     app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
     app[READ_CACHES] = ReadCaches()
-    for method, path, handler in ROUTES:
+    setup_portal(app)
+    for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
