@@ -58,6 +58,9 @@ class Store(Protocol):
     async def create_token(self, user_id: str) -> str:
         """Issue a new random token and return it; only its hash is stored."""
     async def user_for_token(self, token: str) -> User | None: ...
+    async def revoke_token(self, token: str) -> bool:
+        """Forget the token (``False`` if unknown); it stops authenticating at once here and
+        within the principal cache's time on other instances."""
 
     # --- integrations (credentials encrypted with the secret key) ------------------------
     async def create_integration(
