@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.reads import Reader
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.http import (
     account,
@@ -25,12 +27,16 @@ from proxy.http.keys import (
     CALENDARS,
     CONNECTIONS,
     HTTP,
+    PRINCIPALS,
+    READ_CACHES,
+    READER,
     REGISTRY,
     SCHEDULER,
     SETTINGS,
     STORE,
 )
 from proxy.operations import health
+from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
 from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
@@ -51,7 +57,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1/me/integrations", integrations.list_integrations),
     ("POST", "/v1/me/integrations", integrations.create_integration),
     ("DELETE", "/v1/me/integrations/{id}", integrations.delete_integration),
-    ("GET", "/oauth/callback", integrations.oauth_callback),
+    ("GET", "/oauth/callback", oidc_flow.oauth_callback),  # portal sign-in or integration
     ("GET", "/v1/me/delegates", delegates.list_delegates),
     ("PUT", "/v1/me/delegates/{email}", delegates.put_delegate),
     ("DELETE", "/v1/me/delegates/{email}", delegates.delete_delegate),
@@ -90,6 +96,8 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
+    app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
+    app[READ_CACHES] = ReadCaches()
     setup_portal(app)
     for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
@@ -115,9 +123,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                                   Manners(leases if shared else None))
         app[CONNECTIONS] = connections
         app[CALENDARS] = CalendarService(store, settings, connections,
-                                         Syncer(store, settings, leases))
+                                         Syncer(store, settings, leases), app[PRINCIPALS])
+        app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
         await connections.close()
+    app[PRINCIPALS].unsubscribe()
     await app[STORE].close()
 
 
