@@ -110,7 +110,8 @@ class Syncer:
             if current is not None and current.synced:
                 await self._sync(integration, provider, current, held)
 
-        await self._single(f"calendar:{calendar.id}", calendar.synced_at, stamp, run, wait)
+        await self._single(f"calendar:{calendar.id}", self._landed(calendar.synced_at), stamp,
+                           run, wait)
 
     async def sync_contacts(self, integration: Integration, provider: Provider,
                             force: bool = False, wait: bool = True) -> None:
@@ -126,8 +127,8 @@ class Syncer:
             if current is not None:
                 await self._sync_contacts(current, provider, held)
 
-        await self._single(f"contacts:{integration.id}", integration.contacts_synced_at,
-                           stamp, run, wait)
+        await self._single(f"contacts:{integration.id}",
+                           self._landed(integration.contacts_synced_at), stamp, run, wait)
 
     async def discover(self, integration: Integration, provider: Provider) -> None:
         """List a new integration's calendars (once across instances)."""
@@ -139,9 +140,25 @@ class Syncer:
             _still_held(held)
             await self.store.upsert_calendars(integration.id, upstream, False)
 
-        await self._single(f"discover:{integration.id}", 0, stamp, run, True)
+        await self._single(f"discover:{integration.id}", lambda count: count != 0, stamp, run,
+                           True)
 
-    async def _single(self, key: str, seen: object,
+    def _landed(self, seen: datetime | None) -> Callable[[object], bool]:
+        """Whether a ``synced_at`` read now means a round landed that this caller may take
+        as its own: a fresh one that moved since the caller looked, or any that landed
+        after it started (the caller's record may come from a cache, so "moved" alone
+        proves nothing), or the target is gone."""
+        started = datetime.now(UTC)
+
+        def landed(stamp: object) -> bool:
+            if not isinstance(stamp, datetime):
+                return stamp is _GONE
+            return stamp != seen and (stamp >= started
+                                      or self.is_fresh(stamp, datetime.now(UTC)))
+
+        return landed
+
+    async def _single(self, key: str, landed: Callable[[object], bool],
                       stamp: Callable[[], Awaitable[object]],
                       run: Callable[[Held], Awaitable[None]], wait: bool) -> None:
         """Run ``run`` once for ``key`` here and across instances (see the class doc)."""
@@ -151,7 +168,7 @@ class Syncer:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            await self._leased(key, seen, stamp, run, wait)
+            await self._leased(key, landed, stamp, run, wait)
             future.set_result(None)
         except Exception as exc:
             future.set_exception(exc)
@@ -163,19 +180,19 @@ class Syncer:
         finally:
             del self._inflight[key]
 
-    async def _leased(self, key: str, seen: object,
+    async def _leased(self, key: str, landed: Callable[[object], bool],
                       stamp: Callable[[], Awaitable[object]],
                       run: Callable[[Held], Awaitable[None]], wait: bool) -> None:
         while True:
             async with self.leases.hold(key) as held:
                 if held is not None:
-                    if await stamp() == seen:  # nothing landed since the caller looked
+                    if not landed(await stamp()):  # nothing landed since the caller looked
                         await run(held)
                     return
-            if not wait or await self._landed_elsewhere(key, seen, stamp):
+            if not wait or await self._landed_elsewhere(key, landed, stamp):
                 return
 
-    async def _landed_elsewhere(self, key: str, seen: object,
+    async def _landed_elsewhere(self, key: str, landed: Callable[[object], bool],
                                 stamp: Callable[[], Awaitable[object]]) -> bool:
         """Wait while another instance holds ``key``: True once its round landed, False
         when its lease went away without a result (then this instance tries)."""
@@ -185,7 +202,7 @@ class Syncer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waker.wait(), self.poll_seconds)
                 waker.clear()
-                if await stamp() != seen:
+                if landed(await stamp()):
                     return True
                 if not await self.leases.held_elsewhere(key):
                     return False
