@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                                                                      required=True)
     create_token = token.add_parser("create", help="issue an API token (printed once)")
     create_token.add_argument("--email", required=True)
+    login_link = sub.add_parser("login-link", help="a one-time portal sign-in URL "
+                                "(valid 10 minutes, printed once)")
+    login_link.add_argument("--email", required=True)
     secret = sub.add_parser("secret", help="the secret key").add_subparsers(dest="action",
                                                                            required=True)
     secret.add_parser("rotate", help="re-encrypt every stored secret under the first key of "
@@ -97,6 +100,11 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
         user = await store.get_user_by_email(args.email.lower())
         if user is None:
             raise CalproxyError(f"no user with email {args.email}")
+        if args.command == "login-link":
+            from proxy.portal.signin import LINK_LIFETIME, login_link_url
+
+            return login_link_url(settings, await store.create_login_link(user.id,
+                                                                          LINK_LIFETIME))
         return await store.create_token(user.id)
     finally:
         await store.close()

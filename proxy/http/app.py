@@ -22,6 +22,9 @@ from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.operations import health
+from proxy.portal.routes import ROUTES as PORTAL_ROUTES
+from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -57,6 +60,8 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/me/feeds", feeds.create_feed),
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+    ("GET", "/healthz", health.healthz),
+    ("GET", "/readyz", health.readyz),
 ]
 
 
@@ -70,7 +75,8 @@ def create_app(settings: Settings, store: Store,
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
-    for method, path, handler in ROUTES:
+    setup_portal(app)
+    for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:

@@ -25,15 +25,19 @@ from proxy.core.policy import load_policy
 from proxy.errors import NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
-from proxy.http.keys import CALENDARS, STORE, deps
+from proxy.http.keys import CALENDARS, SETTINGS, STORE, deps
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
 from proxy.store.records import Feed, User
+from proxy.sync.driver import sync_window
 
 DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
 FEED_CACHE = web.AppKey("feed_cache", dict)
 CACHE_CONTROL = "private, max-age=300"
+#: a sync cursor may serve a window that moved by up to a day (the Graph delta link's
+#: slack): only this far inside the mirrored window is every listed occurrence known
+LISTED_MARGIN = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +112,13 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     cached = cache.get(feed.id)
     if cached is not None and cached.fingerprint == fingerprint:
         return cached
-    items = await service.feed_items(calendars, today - timedelta(days=feed.past_days),
-                                     today + timedelta(days=feed.future_days + 1))
+    start = today - timedelta(days=feed.past_days)
+    end = today + timedelta(days=feed.future_days + 1)
+    items = await service.feed_items(calendars, start, end)
     zone = next((c.time_zone for c in calendars if c.is_primary and c.time_zone), None)
-    body = _render(feed, items, name, zone)
+    mirrored = sync_window(request.app[SETTINGS], today)
+    listed = (max(start, mirrored.start), min(end, mirrored.end - LISTED_MARGIN))
+    body = _render(feed, items, name, zone, listed)
     last_modified = datetime.now(UTC).replace(microsecond=0)
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
@@ -121,18 +128,21 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     return cache[feed.id]
 
 
-def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None) -> bytes:
+def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None,
+            listed: tuple[datetime, datetime]) -> bytes:
     """Redact for the feed's audience and write RFC 5545.
 
     DTSTAMP comes from the edit times the audience may see only (a hidden event's edit
-    time must not show), so equal data renders to equal bytes.
+    time must not show), so equal data renders to equal bytes. ``listed`` is the part
+    of the feed's window the mirror covers (series of listed occurrences are checked
+    against their rules there).
     """
     detail = DETAILS[feed.detail]
     visible, withheld = redact_for_feed(items, detail, feed.include_private)
     stamps = [v.updated for v in visible if v.updated is not None]
     stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
     return render_feed(visible, name=name, detail=detail, generated_at=stamp,
-                       withheld=withheld, time_zone=zone)
+                       withheld=withheld, time_zone=zone, listed_window=listed)
 
 
 def _not_modified(request: web.Request, rendered: Rendered) -> bool:
