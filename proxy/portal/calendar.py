@@ -82,7 +82,9 @@ async def week_page(request: web.Request, form: EventForm | None = None,
     zone_name = await owner_zone(app_deps, target.owner)
     first = _start_of(request, zone_name)
     start, end = week.week_bounds(first, zone(zone_name))
-    problem, timed, all_day = None, [], []
+    problem: str | None = None
+    timed: list[week.Block] = []
+    all_day: list[tuple[date, date, week.Block]] = []
     try:
         timed, all_day = await _blocks(app_deps, target, start, end)
     except (Conflict, Forbidden) as exc:

@@ -41,15 +41,15 @@ async def delegates_page(request: web.Request) -> web.Response:
 async def add_delegate(request: web.Request) -> web.Response:
     user = portal_user(request)
     form = posted_form(request)
-    typed = {"email": form.get("email", "").strip(),
-             "can_schedule": form.get("can_schedule") == "on",
-             "can_view_private": form.get("can_view_private") == "on"}
-    if not typed["email"]:
+    email = form.get("email", "").strip()
+    can_schedule = form.get("can_schedule") == "on"
+    can_view_private = form.get("can_view_private") == "on"
+    typed = {"email": email, "can_schedule": can_schedule, "can_view_private": can_view_private}
+    if not email:
         return await _page(request, user, typed, "Enter the email of a user of your account.",
                            status=400)
     try:
-        await actions.assign(deps(request.app), user, typed["email"], typed["can_schedule"],
-                             typed["can_view_private"])
+        await actions.assign(deps(request.app), user, email, can_schedule, can_view_private)
     except CalproxyError as exc:
         return await _page(request, user, typed, words(exc), status=exc.status)
     return redirect(f"{PATH}?done=added")

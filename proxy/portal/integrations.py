@@ -21,9 +21,9 @@ from proxy.errors import BadRequest, CalproxyError
 from proxy.http.keys import deps
 from proxy.portal.asking import confirmation_page, confirmed
 from proxy.portal.forms import field_of, words
-from proxy.portal.web import portal_user, posted_form, redirect, render
-from proxy.portal.words import SERVICE_LABELS, integration_view, service_label
-from proxy.store.records import IntegrationStatus, User
+from proxy.portal.web import portal_user, posted_form, redirect, render, signed_in_user
+from proxy.portal.words import SERVICE_LABELS, integration_view, reason_words, service_label
+from proxy.store.records import Integration, IntegrationStatus, User
 
 PATH = "/portal/integrations"
 ORDER = (Service.GRAPH, Service.GOOGLE, Service.EWS_O365, Service.EXCHANGE_EWS)
@@ -160,3 +160,17 @@ async def disconnect(request: web.Request) -> web.Response:
             action=request.path, fields={}, confirm_label="Disconnect", cancel_href=PATH)
     await actions.disconnect(app_deps, user, integration.id)
     return redirect(f"{PATH}?done=disconnected")
+
+
+async def callback_landing(request: web.Request, integration: Integration | None,
+                           refused: CalproxyError | None) -> web.StreamResponse | None:
+    """After the provider sends the browser back: the page of the signed-in user who
+    started it (connected, or the refusal in words); ``None`` for anyone else (the API's
+    JSON answer)."""
+    user = signed_in_user(request)
+    if user is None or (integration is not None and integration.user_id != user.id):
+        return None
+    if refused is None:
+        return redirect(f"{PATH}?done=connected")
+    problem = reason_words(refused.code) or words(refused)
+    return await _page(request, user, {"problem": problem}, status=refused.status)
