@@ -60,6 +60,26 @@ class Day:
         return f"{self.day:%A} {self.day.day} {self.day:%B}"
 
 
+@dataclass(slots=True)
+class Week:
+    """Seven days shown from ``first_hour`` to ``last_hour`` (07-19 unless events lie
+    outside), so a row class counts quarter-hours from ``first_hour``."""
+
+    days: list[Day]
+    first_hour: int
+    last_hour: int
+
+    @property
+    def rows(self) -> int:
+        return (self.last_hour - self.first_hour) * 4
+
+    @property
+    def hours(self) -> list[tuple[int, str]]:
+        """(row of the hour's label, label) for each hour shown."""
+        return [((h - self.first_hour) * 4, f"{h:02d}:00")
+                for h in range(self.first_hour, self.last_hour)]
+
+
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -86,7 +106,7 @@ def busy_block(start: datetime, end: datetime, show_as: ShowAs) -> Block:
 
 
 def lay_out(start: date, zone: ZoneInfo, blocks: list[Block],
-            all_day: list[tuple[date, date, Block]]) -> list[Day]:
+            all_day: list[tuple[date, date, Block]]) -> Week:
     """Seven days from ``start``: timed blocks cut at midnights (``zone``), placed in rows
     and lanes; all-day blocks listed on each day they cover (``[first, end)``)."""
     days = [Day(start + timedelta(days=n)) for n in range(7)]
@@ -108,7 +128,17 @@ def lay_out(start: date, zone: ZoneInfo, blocks: list[Block],
                                    block.location, block.private, block.event_id,
                                    min(row, 95), min(span, 96 - min(row, 95))))
         _lanes(day.timed)
-    return days
+    return _framed(days)
+
+
+def _framed(days: list[Day]) -> Week:
+    """The hours to show: 07:00 to 19:00, widened to every block's; rows rebased."""
+    timed = [b for day in days for b in day.timed]
+    first = min([7] + [b.row // 4 for b in timed])
+    last = max([19] + [-(-(b.row + b.span) // 4) for b in timed])
+    for block in timed:
+        block.row -= first * 4
+    return Week(days, first, last)
 
 
 def _lanes(blocks: list[Block]) -> None:
