@@ -8,6 +8,8 @@ import aiohttp
 from aiohttp import web
 
 from proxy.actions.deps import Deps
+from proxy.actions.reads import Reader
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.errors import CalproxyError
 from proxy.providers import Registry
@@ -22,6 +24,9 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+PRINCIPALS = web.AppKey("principals", Principals)
+READ_CACHES = web.AppKey("read_caches", ReadCaches)
+READER = web.AppKey("reader", Reader)
 
 #: how a browser that finished an integration's OAuth dance is answered (the portal sets
 #: it): given the integration or the refusal, a response, or ``None`` for the API's JSON
@@ -33,4 +38,4 @@ CALLBACK_LANDING: web.AppKey[Landing] = web.AppKey("callback_landing")
 def deps(app: web.Application) -> Deps:
     """The app's services as the actions take them."""
     return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
-                app[CALENDARS])
+                app[CALENDARS], app[PRINCIPALS], app[READER])

@@ -78,7 +78,7 @@ async def week_page(request: web.Request, form: EventForm | None = None,
                     status: int = 200) -> web.Response:
     viewer = portal_user(request)
     app_deps = deps(request.app)
-    target = await actions.resolve_target(app_deps.store, viewer, request.match_info["user"])
+    target = await actions.resolve_target(app_deps.principals, viewer, request.match_info["user"])
     zone_name = await owner_zone(app_deps, target.owner)
     first = _start_of(request, zone_name)
     start, end = week.week_bounds(first, zone(zone_name))
@@ -111,7 +111,7 @@ async def schedule(request: web.Request) -> web.Response:
     app_deps = deps(request.app)
     form = read_form(posted_form(request))
     try:
-        target = await actions.resolve_target(app_deps.store, viewer, form.schedule_for)
+        target = await actions.resolve_target(app_deps.principals, viewer, form.schedule_for)
         draft = form.draft(creating=True)
         await actions.create_event(app_deps, target, draft, None)
     except CalproxyError as exc:
@@ -124,7 +124,7 @@ async def schedule(request: web.Request) -> web.Response:
 async def _editable(request: web.Request) -> tuple[actions.Target, VisibleEvent, str]:
     viewer = portal_user(request)
     app_deps = deps(request.app)
-    target = await actions.resolve_target(app_deps.store, viewer, request.match_info["user"])
+    target = await actions.resolve_target(app_deps.principals, viewer, request.match_info["user"])
     _, visible = await actions.find_event(app_deps, target, request.match_info["id"])
     if not visible.can_edit:
         raise Forbidden("You may not change this event.")

@@ -17,10 +17,11 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from proxy.http.keys import CALLBACK_LANDING
-from proxy.portal import home, integrations, signin
+from proxy.portal import home, integrations, oidc_flow, signin
 from proxy.portal.errors import error_pages_middleware
 from proxy.portal.forgery import FIELD, forgery_middleware
 from proxy.portal.headers import STATIC_PREFIX, security_headers_middleware
+from proxy.portal.oidc import KeyCache
 from proxy.portal.pages import PAGE_ROUTES
 from proxy.portal.sessions import session_middleware
 
@@ -33,6 +34,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/portal/login/{secret}", signin.login_link_page),
     ("POST", "/portal/login/{secret}", signin.use_login_link),
     ("POST", "/portal/sign-out", signin.sign_out_handler),
+    ("POST", "/portal/sign-in/{provider}", oidc_flow.start),
     *PAGE_ROUTES,
 ]
 
@@ -49,6 +51,7 @@ def setup_portal(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.globals["csrf_field"] = csrf_field
+    app[oidc_flow.KEYS] = KeyCache()
     app[CALLBACK_LANDING] = integrations.callback_landing
     app.router.add_static(STATIC_PREFIX, HERE / "static", append_version=False)
     app.middlewares.extend([security_headers_middleware, error_pages_middleware,
