@@ -35,6 +35,7 @@ from proxy.http.keys import (
     STORE,
 )
 from proxy.operations import health
+from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
 from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
@@ -52,7 +53,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1/me/integrations", integrations.list_integrations),
     ("POST", "/v1/me/integrations", integrations.create_integration),
     ("DELETE", "/v1/me/integrations/{id}", integrations.delete_integration),
-    ("GET", "/oauth/callback", integrations.oauth_callback),
+    ("GET", "/oauth/callback", oidc_flow.oauth_callback),  # portal sign-in or integration
     ("GET", "/v1/me/delegates", delegates.list_delegates),
     ("PUT", "/v1/me/delegates/{email}", delegates.put_delegate),
     ("DELETE", "/v1/me/delegates/{email}", delegates.delete_delegate),
