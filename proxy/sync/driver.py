@@ -23,6 +23,7 @@ from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, event_public_id
 from proxy.core.model import Contact, Event
 from proxy.errors import CursorExpired
+from proxy.operations.metrics import count_sync_round
 from proxy.providers.base import Provider, SyncPage, Window
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
@@ -108,7 +109,8 @@ class Syncer:
         async def run(held: Held) -> None:
             current = await self.store.get_calendar(calendar.id)
             if current is not None and current.synced:
-                await self._sync(integration, provider, current, held)
+                await count_sync_round(integration.service.value, current.cursor is None,
+                                       self._sync(integration, provider, current, held))
 
         await self._single(f"calendar:{calendar.id}", self._landed(calendar.synced_at), stamp,
                            run, wait)
