@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from proxy.core.mirror import mailbox_identity
 from proxy.core.model import Permissions, Service
 from proxy.core.policy import (
     check_ews_url,
@@ -108,7 +109,8 @@ async def _connect_ews(request: web.Request, user: User, body: dict[str, Any], e
     await _drop_previous(request, user, Service.EXCHANGE_EWS)
     integration = await store.create_integration(
         user.id, Service.EXCHANGE_EWS, IntegrationStatus.CONNECTED, permissions, permissions,
-        details={"ews_url": ews_url, "username": username},
+        details={"ews_url": ews_url, "username": username,
+                 "mailbox": mailbox_identity(None, user.email, urlsplit(ews_url).hostname)},
         credentials={"password": password, "username": username, "ews_url": ews_url})
     return web.json_response({**integration_json(integration), "warnings": [EWS_WARNING]},
                              status=201)
@@ -206,7 +208,8 @@ async def _finish_oauth(request: web.Request, integration: Integration,
         integration = await store.update_integration(
             integration.id, granted=granted, scopes=tokens.scope)
         provider = await app[CONNECTIONS].build(integration)
-        await provider.check()
+        named = await provider.check() or tokens.email
+        integration = await _record_mailbox(request, integration, named)
     except CalproxyError as exc:
         if integration.status is IntegrationStatus.PENDING:  # a re-integration keeps its
             await store.update_integration(  # suspension (and its sign-in prompt)
@@ -218,6 +221,19 @@ async def _finish_oauth(request: web.Request, integration: Integration,
     with contextlib.suppress(CalproxyError):  # listed again at the first read otherwise
         await app[CALENDARS].calendars(integration.user_id, refresh=True)
     return web.json_response(integration_json(integration))
+
+
+async def _record_mailbox(request: web.Request, integration: Integration,
+                          named: str | None) -> Integration:
+    """Note which mailbox the integration reached (``details["mailbox"]``): the public ids
+    of its calendars, events and contacts derive from it, so reconnecting the same mailbox
+    gives the same ids (DESIGN §5)."""
+    store = request.app[STORE]
+    owner = await store.get_user(integration.user_id)
+    host = urlsplit(integration.details.get("ews_url", "")).hostname
+    mailbox = mailbox_identity(named, owner.email if owner else "", host)
+    return await store.update_integration(
+        integration.id, details={**integration.details, "mailbox": mailbox})
 
 
 async def _replace_older(request: web.Request, integration: Integration) -> None:
