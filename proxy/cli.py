@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,6 +20,9 @@ from proxy.core.policy import apply_patch, load_policy, stored_form
 from proxy.errors import CalproxyError
 from proxy.logs import configure_logging
 from proxy.store.records import Role
+
+if TYPE_CHECKING:
+    from proxy.store.sql import SqlStore
 
 log = logging.getLogger("calproxy")
 
@@ -47,7 +51,36 @@ def _parser() -> argparse.ArgumentParser:
                                                                      required=True)
     create_token = token.add_parser("create", help="issue an API token (printed once)")
     create_token.add_argument("--email", required=True)
+    revoke_token = token.add_parser("revoke", help="revoke an API token")
+    revoke_token.add_argument("--token", required=True)
+    login_link = sub.add_parser("login-link", help="a one-time portal sign-in URL "
+                                "(valid 10 minutes, printed once)")
+    login_link.add_argument("--email", required=True)
+    secret = sub.add_parser("secret", help="the secret key").add_subparsers(dest="action",
+                                                                           required=True)
+    secret.add_parser("rotate", help="re-encrypt every stored secret under the first key of "
+                      "CALPROXY_SECRET_KEY; prints the number rewritten")
     return parser
+
+
+class _Unreadable(CalproxyError):
+    """Some stored secrets open with no key: reported after the count is printed."""
+
+    def __init__(self, message: str, printed: str) -> None:
+        super().__init__(message)
+        self.printed = printed
+
+
+async def _rotate(store: SqlStore) -> str:
+    rotation = await store.rotate_secrets()
+    print(f"re-encrypted {rotation.rewritten} stored secret(s) under the first key of "
+          f"CALPROXY_SECRET_KEY ({rotation.current} already were)")
+    if rotation.unreadable:
+        raise _Unreadable(
+            f"{rotation.unreadable} stored secret(s) open with no key in CALPROXY_SECRET_KEY "
+            "and were left untouched: add the key they were encrypted with and run "
+            "`calproxy secret rotate` again", str(rotation.rewritten))
+    return str(rotation.rewritten)
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> str:
@@ -64,9 +97,20 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
         if args.command == "user":
             role = Role.ADMIN if args.admin else Role.MEMBER
             return (await store.create_user(args.account, args.email, role)).id
+        if args.command == "token" and args.action == "revoke":
+            if not await store.revoke_token(args.token):
+                raise CalproxyError("no such token (unknown or already revoked)")
+            return "revoked"
+        if args.command == "secret":
+            return await _rotate(store)
         user = await store.get_user_by_email(args.email.lower())
         if user is None:
             raise CalproxyError(f"no user with email {args.email}")
+        if args.command == "login-link":
+            from proxy.portal.signin import LINK_LIFETIME, login_link_url
+
+            return login_link_url(settings, await store.create_login_link(user.id,
+                                                                          LINK_LIFETIME))
         return await store.create_token(user.id)
     finally:
         await store.close()
@@ -113,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _complain(f"configuration error: {exc}", log_format)
         return 2
     except CalproxyError as exc:
+        if isinstance(exc, _Unreadable):
+            print(exc.printed)
         _complain(exc.message, log_format)
         return 1
 

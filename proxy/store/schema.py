@@ -157,6 +157,8 @@ calendars = Table(
     Column("time_zone", String(100)),
     # bumped whenever the calendar's mirrored events change: cheap "did anything change?"
     Column("version", Integer, nullable=False, server_default="0"),
+    # random per calendar row: (id, incarnation, version) never repeats (read caches)
+    Column("incarnation", String(64), nullable=False, server_default=""),
     UniqueConstraint("integration_id", "provider_id", name="uq_calendars_provider"),
 )
 
@@ -184,6 +186,38 @@ contacts = Table(
     Column("provider_id", Text, nullable=False),
     Column("doc", Text, nullable=False),  # the Contact as JSON (proxy.store.codec)
     UniqueConstraint("integration_id", "provider_id", name="uq_contacts_provider"),
+)
+
+portal_sessions = Table(
+    "portal_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 hex of the cookie's id
+    _owner("user_id", "users.id", index=True),
+    Column("created", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+)
+
+portal_login_links = Table(
+    "portal_login_links", metadata,
+    Column("secret_hash", String(64), primary_key=True),  # sha256 hex of the secret
+    _owner("user_id", "users.id", index=True),
+    Column("expires", UtcDateTime, nullable=False),
+    Column("used", Boolean, nullable=False),
+)
+
+portal_sign_in_flows = Table(
+    "portal_sign_in_flows", metadata,
+    Column("state_hash", String(64), primary_key=True),  # sha256 hex of ``state``
+    Column("provider", String(20), nullable=False),
+    Column("binding_hash", String(64), nullable=False),  # sha256 hex of the browser's id
+    Column("expires", UtcDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities", metadata,
+    Column("issuer", String(300), primary_key=True),
+    Column("subject", String(300), primary_key=True),
+    _owner("user_id", "users.id", index=True),
+    Column("created", UtcDateTime, nullable=False),
 )
 
 #: every table but ``schema_version``, children after parents (tests truncate these)

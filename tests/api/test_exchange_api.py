@@ -109,3 +109,28 @@ async def test_a_window_over_two_years_serves_events(exchange: Cloud) -> None:
             "exec", "GET", f"/v1/users/me/events?{_span(start, 10)}")
         assert status == 200, body
         assert [e["title"] for e in body["events"]] == [title]
+
+
+async def test_throttled_exchange_is_503_with_retry_after(exchange: Cloud) -> None:
+    """HTTP 429 + Retry-After + ErrorServerBusy from Exchange, longer than calproxy waits
+    within a request: 503 upstream_throttled with Retry-After, on a read and on a write."""
+    ews = exchange.google
+    ews.add_event(EXEC, "Budget review", NOW + timedelta(days=1),
+                  NOW + timedelta(days=1, hours=1))
+    status, _ = await connect(exchange)
+    assert status == 201
+    ews.fail_next("throttle", operation="FindItem", status=429, retry_after=30, times=3)
+    status, body, response = await exchange.live.call(
+        "exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    assert status == 503, body
+    assert body["error"]["code"] == "upstream_throttled"
+    assert response.headers["Retry-After"] == "30"
+    assert "Budget" not in str(body)
+    ews.failures.clear()
+    ews.fail_next("throttle", operation="CreateItem", status=429, retry_after=45)
+    status, body, response = await exchange.live.call(
+        "exec", "POST", "/v1/users/me/events", json={
+            "title": "Planning", "start": (NOW + timedelta(days=2)).isoformat(),
+            "end": (NOW + timedelta(days=2, hours=1)).isoformat()})
+    assert status == 503 and response.headers["Retry-After"] == "45", body
+    assert body["error"]["code"] == "upstream_throttled"
