@@ -6,6 +6,8 @@ import aiohttp
 from aiohttp import web
 
 from proxy.actions.deps import Deps
+from proxy.actions.reads import Reader
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.providers import Registry
 from proxy.store.interface import Store
@@ -18,9 +20,12 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+PRINCIPALS = web.AppKey("principals", Principals)
+READ_CACHES = web.AppKey("read_caches", ReadCaches)
+READER = web.AppKey("reader", Reader)
 
 
 def deps(app: web.Application) -> Deps:
     """The app's services as the actions take them."""
     return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
-                app[CALENDARS])
+                app[CALENDARS], app[PRINCIPALS], app[READER])

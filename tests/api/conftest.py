@@ -93,8 +93,10 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
 
 
 @asynccontextmanager
-async def running(database_url: str, search_path: str | None = None) -> AsyncIterator[Live]:
-    """calproxy on loopback over ``database_url``, with the identity emulator beside it."""
+async def running(database_url: str, search_path: str | None = None,
+                  **overrides: Any) -> AsyncIterator[Live]:
+    """calproxy on loopback over ``database_url``, with the identity emulator beside it
+    (``overrides`` replace settings, e.g. a freshness window for the cache tests)."""
     identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
     idp = TestServer(identity.app(), host="127.0.0.1")
     await idp.start_server()
@@ -104,7 +106,7 @@ async def running(database_url: str, search_path: str | None = None) -> AsyncIte
         secret_key="test-secret-key-for-calproxy",
         ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
         ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
-    )
+    ).with_overrides(**overrides)
     store = await open_store(settings, search_path=search_path)
     backend = MemoryBackend()
     server = TestServer(create_app(settings, store, memory_registry(backend)),
