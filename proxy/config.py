@@ -101,6 +101,10 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _setting(env: str, default: Any, convert: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"env": env, "convert": convert, "help": help})
 
@@ -152,6 +156,12 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+
+    webhook_allowed_hosts: tuple[str, ...] = _setting(
+        "CALPROXY_WEBHOOK_ALLOWED_HOSTS", (), _names,
+        "webhook hosts allowed although they resolve to internal addresses (comma-separated)")
+    webhook_allow_http: bool = _setting(
+        "CALPROXY_WEBHOOK_ALLOW_HTTP", False, _bool, "allow plain-http webhook URLs (tests only)")
 
     @property
     def base_url(self) -> str:

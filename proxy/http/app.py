@@ -21,6 +21,9 @@ from proxy.http import (
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.notifications import routes as notifications
+from proxy.notifications.tracker import ChangeTracker
+from proxy.notifications.webhooks import Deliverer
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -56,6 +59,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/me/feeds", feeds.create_feed),
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+    *notifications.ROUTES,
 ]
 
 
@@ -68,12 +72,14 @@ def create_app(settings: Settings, store: Store,
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
+    app[notifications.HEARTBEAT] = 15.0
     for method, path, handler in ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_notifications)
     return app
 
 
@@ -89,3 +95,16 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         yield
         await connections.close()
     await app[STORE].close()
+
+
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    """Change tracking and webhook delivery run beside the server (DESIGN §11)."""
+    tracker = ChangeTracker(app[STORE], app[SETTINGS])
+    deliverer = Deliverer(app[STORE], app[SETTINGS].webhook_allowed_hosts)
+    app[notifications.TRACKER] = tracker
+    app[notifications.DELIVERER] = deliverer
+    tracker.start()
+    deliverer.start()
+    yield
+    await deliverer.stop()
+    await tracker.stop()

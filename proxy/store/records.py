@@ -107,3 +107,20 @@ class CalendarRecord:
     time_zone: str | None = None
     #: grows whenever the mirrored events of this calendar change (feeds cache on it)
     version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A client's subscription to changes of one owner's calendar (DESIGN §11)."""
+
+    id: str
+    subscriber_id: str
+    owner_id: str
+    url: str
+    status: str  # active | disabled
+    created: datetime
+    #: the change-log entry last delivered; the next delivery is the first after it
+    delivered_seq: int
+    attempts: int = 0
+    failing_since: datetime | None = None
+    next_attempt: datetime | None = None

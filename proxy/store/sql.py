@@ -21,13 +21,14 @@ from proxy.store.engine import check_reachable, make_engine
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
+from proxy.store.sql_notifications import NotificationOps
 from proxy.store.sql_people import PeopleOps
 
 if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
-class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps):
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, NotificationOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 

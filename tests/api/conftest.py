@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.config import Settings
@@ -48,6 +49,7 @@ class Live:
     settings: Settings
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+    app: web.Application | None = None
 
     async def call(self, who: str | None, method: str, path: str,
                    **kwargs: Any) -> tuple[int, Any, aiohttp.ClientResponse]:
@@ -93,8 +95,10 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
 
 
 @asynccontextmanager
-async def running(database_url: str, search_path: str | None = None) -> AsyncIterator[Live]:
-    """calproxy on loopback over ``database_url``, with the identity emulator beside it."""
+async def running(database_url: str, search_path: str | None = None,
+                  **overrides: Any) -> AsyncIterator[Live]:
+    """calproxy on loopback over ``database_url``, with the identity emulator beside it
+    (``overrides``: settings to change)."""
     identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
     idp = TestServer(identity.app(), host="127.0.0.1")
     await idp.start_server()
@@ -104,14 +108,16 @@ async def running(database_url: str, search_path: str | None = None) -> AsyncIte
         secret_key="test-secret-key-for-calproxy",
         ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
         ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
-    )
+    ).with_overrides(**overrides)
     store = await open_store(settings, search_path=search_path)
     backend = MemoryBackend()
-    server = TestServer(create_app(settings, store, memory_registry(backend)),
-                        host="127.0.0.1", port=port)
+    app = create_app(settings, store, memory_registry(backend))
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     async with aiohttp.ClientSession() as http:
-        yield Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
+        live = Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
+        live.app = app
+        yield live
     await server.close()
     await idp.close()
 
