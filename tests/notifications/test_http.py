@@ -115,7 +115,7 @@ async def test_failing_receivers_are_retried_with_the_same_id(world: Live,
     await until(lambda: len(receiver.received.get("exec", [])) == 3)
     ids = {headers["webhook-id"] for headers, _ in receiver.received["exec"]}
     assert len(ids) == 1
-    status, body, _ = await world.call("exec", "GET", "/v1/me/webhooks")
+    _status, body, _ = await world.call("exec", "GET", "/v1/me/webhooks")
     assert body["webhooks"][0]["status"] == "active"
 
 
