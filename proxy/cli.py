@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,6 +20,11 @@ from proxy.core.policy import apply_patch, load_policy, stored_form
 from proxy.errors import CalproxyError
 from proxy.logs import configure_logging
 from proxy.store.records import Role
+
+if TYPE_CHECKING:
+    from proxy.store.sql import SqlStore
+
+log = logging.getLogger("calproxy")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,7 +51,34 @@ def _parser() -> argparse.ArgumentParser:
                                                                      required=True)
     create_token = token.add_parser("create", help="issue an API token (printed once)")
     create_token.add_argument("--email", required=True)
+    login_link = sub.add_parser("login-link", help="a one-time portal sign-in URL "
+                                "(valid 10 minutes, printed once)")
+    login_link.add_argument("--email", required=True)
+    secret = sub.add_parser("secret", help="the secret key").add_subparsers(dest="action",
+                                                                           required=True)
+    secret.add_parser("rotate", help="re-encrypt every stored secret under the first key of "
+                      "CALPROXY_SECRET_KEY; prints the number rewritten")
     return parser
+
+
+class _Unreadable(CalproxyError):
+    """Some stored secrets open with no key: reported after the count is printed."""
+
+    def __init__(self, message: str, printed: str) -> None:
+        super().__init__(message)
+        self.printed = printed
+
+
+async def _rotate(store: SqlStore) -> str:
+    rotation = await store.rotate_secrets()
+    print(f"re-encrypted {rotation.rewritten} stored secret(s) under the first key of "
+          f"CALPROXY_SECRET_KEY ({rotation.current} already were)")
+    if rotation.unreadable:
+        raise _Unreadable(
+            f"{rotation.unreadable} stored secret(s) open with no key in CALPROXY_SECRET_KEY "
+            "and were left untouched: add the key they were encrypted with and run "
+            "`calproxy secret rotate` again", str(rotation.rewritten))
+    return str(rotation.rewritten)
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> str:
@@ -62,16 +95,22 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
         if args.command == "user":
             role = Role.ADMIN if args.admin else Role.MEMBER
             return (await store.create_user(args.account, args.email, role)).id
+        if args.command == "secret":
+            return await _rotate(store)
         user = await store.get_user_by_email(args.email.lower())
         if user is None:
             raise CalproxyError(f"no user with email {args.email}")
+        if args.command == "login-link":
+            from proxy.portal.signin import LINK_LIFETIME, login_link_url
+
+            return login_link_url(settings, await store.create_login_link(user.id,
+                                                                          LINK_LIFETIME))
         return await store.create_token(user.id)
     finally:
         await store.close()
 
 
 def _serve(settings: Settings) -> None:
-    from proxy.http.access_log import RedactingAccessLogger
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
@@ -79,13 +118,23 @@ def _serve(settings: Settings) -> None:
         return create_app(settings, await open_store(settings))
 
     web.run_app(app_factory(), host=settings.host, port=settings.port,
-                access_log_class=RedactingAccessLogger,
-                print=lambda text: print(f"calproxy listening on {settings.base_url}"))
+                access_log=None,  # the app's own access middleware logs each request
+                print=lambda text: log.info("calproxy listening on %s", settings.base_url))
+
+
+def _log_format(args: argparse.Namespace) -> str:
+    """``CALPROXY_LOG_FORMAT`` before anything else runs (a bad value: text, and the
+    configuration error is reported by the command itself)."""
+    try:
+        return load_settings(toml_path=args.config, require_secret=False).log_format
+    except ConfigError:
+        return "text"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(logging.INFO)
+    log_format = _log_format(args)
+    configure_logging(logging.INFO, log_format)
     try:
         if args.command == "demo":
             from proxy.demo import run_demo
@@ -99,9 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(result)
         return 0
     except ConfigError as exc:
-        print(f"calproxy: configuration error: {exc}", file=sys.stderr)
+        _complain(f"configuration error: {exc}", log_format)
         return 2
     except CalproxyError as exc:
-        print(f"calproxy: {exc.message}", file=sys.stderr)
+        if isinstance(exc, _Unreadable):
+            print(exc.printed)
+        _complain(exc.message, log_format)
         return 1
+
+
+def _complain(message: str, log_format: str) -> None:
+    """A failure on stderr: a plain sentence, or a JSON line like every other."""
+    if log_format == "json":
+        log.error("%s", message)
+    else:
+        print(f"calproxy: {message}", file=sys.stderr)
 

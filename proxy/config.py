@@ -97,6 +97,20 @@ def _version(raw: str) -> str:
     return raw.strip()
 
 
+def _positive_hours(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < 24 * 366:  # NaN fails too
+        raise ValueError("expected a positive number of hours such as 12 or 0.5")
+    return value
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -156,6 +170,15 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+    google_issuer: str = _setting(
+        "CALPROXY_GOOGLE_ISSUER", "https://accounts.google.com", _url,
+        "Google's OpenID Connect issuer (its discovery document sits below it)")
+    portal_session_hours: float = _setting(
+        "CALPROXY_PORTAL_SESSION_HOURS", 12.0, _positive_hours,
+        "a portal session ends after this many idle hours (a decimal number)")
+    log_format: str = _setting(
+        "CALPROXY_LOG_FORMAT", "text", _log_format,
+        "`text`, or `json`: one JSON object a line")
 
     webhook_allowed_hosts: tuple[str, ...] = _setting(
         "CALPROXY_WEBHOOK_ALLOWED_HOSTS", (), _names,

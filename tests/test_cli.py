@@ -13,7 +13,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+from sqlalchemy import update
 
+from proxy.config import Settings
+from proxy.store.engine import write_transaction
+from proxy.store.schema import accounts
+from proxy.store.sql import open_store
 from tests.store.conftest import PG_URL
 
 
@@ -104,3 +109,27 @@ def test_an_unreachable_postgresql_is_one_clear_line(tmp_path: Path) -> None:
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and "cannot open the database" in lines[0], result.stderr
             assert "CALPROXY_DATABASE_URL" in lines[0] and "hunter2" not in lines[0]
+
+
+LEGACY_ID = "-lVuXA3cmZp6kaepii-bug"  # an account id as older releases could make them
+
+
+async def _account_with_legacy_id(url: str) -> None:
+    """Insert an account whose stored id begins with '-' (what one id in 64 did)."""
+    store = await open_store(Settings(database_url=url, secret_key="cli-test-key"))
+    try:
+        account = await store.create_account("Legacy", {})
+        async with write_transaction(store.engine) as conn:
+            await conn.execute(update(accounts).where(accounts.c.id == account.id)
+                               .values(id=LEGACY_ID))
+    finally:
+        await store.close()
+
+
+def test_an_id_beginning_with_a_dash_is_accepted_as_option_equals(tmp_path: Path) -> None:
+    asyncio.run(_account_with_legacy_id(f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"))
+    user = last_line(run(tmp_path, "user", "create", f"--account={LEGACY_ID}",
+                         "--email", "ada@acme.example"))
+    assert user and not user.startswith("-")
+    token = last_line(run(tmp_path, "token", "create", "--email", "ada@acme.example"))
+    assert token.startswith("cp_")

@@ -6,18 +6,18 @@ ids only (never from content), so a redacted event's id says nothing about its d
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 
+from proxy.core.ids import encode_id
 from proxy.core.model import Event, Moment
 from proxy.core.timeutil import to_utc
 
 
 def opaque_id(*parts: str) -> str:
-    """A short, stable, URL-safe id for ``parts`` that cannot be turned back into them."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()[:15]
-    return base64.urlsafe_b64encode(digest).decode()
+    """A short, stable, URL-safe id for ``parts`` that cannot be turned back into them
+    (never beginning with ``-``: see :mod:`proxy.core.ids`)."""
+    return encode_id(hashlib.sha256("\x1f".join(parts).encode()).digest()[:15])
 
 
 def event_public_id(integration_id: str, calendar_id: str, provider_id: str) -> str:

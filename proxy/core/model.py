@@ -142,6 +142,11 @@ class Event:
     ``provider_id`` is the provider's id, unique within one calendar of one integration.
     A series master carries ``rrule`` (RFC 5545 RRULE values) and ``exdates``; the core
     expands it, so providers that only deliver occurrences simply leave ``rrule`` empty.
+
+    ``occurrences_listed`` marks a master whose provider lists every occurrence itself
+    (Graph and EWS calendar views): the listed occurrences are the truth for ``/events``
+    and the core never expands such a master; it is kept so that feeds can publish the
+    series as one VEVENT with RRULE (:mod:`proxy.ics.listed`).
     """
 
     provider_id: str
@@ -169,6 +174,7 @@ class Event:
     created: datetime | None = None
     updated: datetime | None = None
     sequence: int = 0
+    occurrences_listed: bool = False
 
     @property
     def is_private(self) -> bool:

@@ -5,7 +5,11 @@ exceptions (Google without ``singleEvents``), or expanded occurrences only (Grap
 calendar views). :func:`expand` accepts both, mixed: masters are expanded in wall-clock
 time of their zone (so DST keeps 09:00 at 09:00), an exception or cancellation with the
 same series and original start replaces the generated occurrence, and cancelled ones
-vanish.
+vanish. A master marked ``occurrences_listed`` is never expanded: its provider listed the
+occurrences, and they are the truth (the master is there for feeds only).
+
+:func:`series_starts` gives the starts a master's rule generates, for feeds that check
+a rule against listed occurrences.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Protocol
 
 from dateutil.rrule import rruleset, rrulestr
 
@@ -41,8 +46,8 @@ def expand(items: Iterable[MirroredEvent], start: datetime, end: datetime) -> li
     found = [i for i in concrete if i.event.status is not EventStatus.CANCELLED
              and _overlaps(i.event, start, end)]
     for master in masters:
-        if master.event.status is EventStatus.CANCELLED:
-            continue  # a cancelled series has no occurrences
+        if master.event.status is EventStatus.CANCELLED or master.event.occurrences_listed:
+            continue  # a cancelled series has no occurrences; listed ones are in ``concrete``
         found.extend(o for o in _occurrences(master, start, end)
                      if _series_key(o.event) not in replaced)
     found.sort(key=lambda i: (to_utc(i.event.start, i.event.time_zone), i.id))
@@ -84,20 +89,60 @@ def _occurrences(master: MirroredEvent, start: datetime, end: datetime) -> Itera
                                 series_public_id=master.id)
 
 
-def _as_datetime(moment: Moment, event: Event) -> datetime:
+class SeriesShape(Protocol):
+    """What expanding a rule needs of a master (an :class:`Event` or a redacted one)."""
+
+    @property
+    def start(self) -> Moment: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def all_day(self) -> bool: ...
+    @property
+    def rrule(self) -> tuple[str, ...]: ...
+    @property
+    def exdates(self) -> tuple[Moment, ...]: ...
+
+
+def series_starts(master: SeriesShape, lower: datetime, upper: datetime) -> list[Moment] | None:
+    """The starts ``master``'s RRULE (minus its EXDATEs) generates in [lower, upper]:
+    dates for all-day series, wall-clock times in the master's zone otherwise. ``None``
+    when a rule is unreadable or it generates more than :data:`MAX_OCCURRENCES` there."""
+    if not _readable(master):
+        return None
+    rules = _ruleset(master)
+    found: list[Moment] = []
+    for when in rules.between(_bound(lower, master), _bound(upper, master), inc=True):
+        if len(found) >= MAX_OCCURRENCES:
+            return None
+        found.append(when.date() if master.all_day else when)
+    return found
+
+
+def _readable(master: SeriesShape) -> bool:
+    dtstart = _as_datetime(master.start, master)
+    try:
+        for line in master.rrule:
+            rrulestr(_normalize_until(line, dtstart), dtstart=dtstart)
+    except (ValueError, TypeError):
+        return False
+    return bool(master.rrule)
+
+
+def _as_datetime(moment: Moment, event: SeriesShape) -> datetime:
     """Wall-clock datetimes: aware in the event's zone, or naive midnight for dates."""
     if isinstance(moment, datetime):
         return moment.astimezone(zone(event.time_zone))
     return datetime(moment.year, moment.month, moment.day)
 
 
-def _bound(moment: datetime, event: Event) -> datetime:
+def _bound(moment: datetime, event: SeriesShape) -> datetime:
     if event.all_day:
         return moment.astimezone(zone(event.time_zone)).replace(tzinfo=None)
     return moment
 
 
-def _ruleset(event: Event) -> rruleset:
+def _ruleset(event: SeriesShape) -> rruleset:
     dtstart = _as_datetime(event.start, event)
     rules = rruleset()
     try:

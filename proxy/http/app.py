@@ -18,12 +18,16 @@ from proxy.http import (
     integrations,
     me,
 )
+from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
 from proxy.notifications import routes as notifications
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
+from proxy.operations import health
+from proxy.portal.routes import ROUTES as PORTAL_ROUTES
+from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
@@ -60,20 +64,24 @@ ROUTES: list[tuple[str, str, object]] = [
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
     *notifications.ROUTES,
+    ("GET", "/healthz", health.healthz),
+    ("GET", "/readyz", health.readyz),
 ]
 
 
 def create_app(settings: Settings, store: Store,
                registry: Registry | None = None) -> web.Application:
     """The calproxy app over an opened ``store``; the app closes it on cleanup."""
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
+    app = web.Application(middlewares=[access_middleware, error_middleware, auth_middleware],
                           client_max_size=1024 * 1024)
+    app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
     app[notifications.HEARTBEAT] = 15.0
-    for method, path, handler in ROUTES:
+    setup_portal(app)
+    for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:

@@ -17,21 +17,27 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
+from proxy.actions.feeds import create_feed as make_feed
+from proxy.actions.feeds import live_feeds, revoke_feed
 from proxy.core.access import check_calendar_read
 from proxy.core.mirror import MirroredEvent
 from proxy.core.policy import load_policy
-from proxy.errors import BadRequest, NotFound
+from proxy.errors import NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
-from proxy.http.keys import CALENDARS, SETTINGS, STORE
+from proxy.http.keys import CALENDARS, SETTINGS, STORE, deps
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
 from proxy.store.records import Feed, User
+from proxy.sync.driver import sync_window
 
 DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
 FEED_CACHE = web.AppKey("feed_cache", dict)
 CACHE_CONTROL = "private, max-age=300"
+#: a sync cursor may serve a window that moved by up to a day (the Graph delta link's
+#: slack): only this far inside the mirrored window is every listed occurrence known
+LISTED_MARGIN = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +50,8 @@ class Rendered:
 
 
 async def list_feeds(request: web.Request) -> web.Response:
-    feeds = await request.app[STORE].list_feeds(current_user(request).id)
-    return web.json_response({"feeds": [feed_json(f) for f in feeds if not f.revoked]})
+    feeds = await live_feeds(deps(request.app), current_user(request))
+    return web.json_response({"feeds": [feed_json(f) for f in feeds]})
 
 
 async def create_feed(request: web.Request) -> web.Response:
@@ -53,19 +59,14 @@ async def create_feed(request: web.Request) -> web.Response:
     only_fields(body, {"detail", "include_private", "past_days", "future_days"})
     detail = get_choice(body, "detail", tuple(DETAILS), "busy")
     include_private = bool(get_bool(body, "include_private", False))
-    if include_private and detail != "full":
-        raise BadRequest("include_private: only meaningful with detail full", "invalid_field")
-    feed, secret = await request.app[STORE].create_feed(
-        current_user(request).id, detail, include_private,
+    feed, url = await make_feed(
+        deps(request.app), current_user(request), detail, include_private,
         get_int(body, "past_days", 30, 0, 366), get_int(body, "future_days", 365, 1, 731))
-    url = f"{request.app[SETTINGS].base_url}/feeds/{secret}.ics"
     return web.json_response(feed_json(feed, url), status=201)
 
 
 async def delete_feed(request: web.Request) -> web.Response:
-    if not await request.app[STORE].revoke_feed(current_user(request).id,
-                                                request.match_info["id"]):
-        raise NotFound("feed: no such feed", "feed_not_found")
+    await revoke_feed(deps(request.app), current_user(request), request.match_info["id"])
     request.app[FEED_CACHE].pop(request.match_info["id"], None)
     return web.Response(status=204)
 
@@ -111,10 +112,13 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     cached = cache.get(feed.id)
     if cached is not None and cached.fingerprint == fingerprint:
         return cached
-    items = await service.feed_items(calendars, today - timedelta(days=feed.past_days),
-                                     today + timedelta(days=feed.future_days + 1))
+    start = today - timedelta(days=feed.past_days)
+    end = today + timedelta(days=feed.future_days + 1)
+    items = await service.feed_items(calendars, start, end)
     zone = next((c.time_zone for c in calendars if c.is_primary and c.time_zone), None)
-    body = _render(feed, items, name, zone)
+    mirrored = sync_window(request.app[SETTINGS], today)
+    listed = (max(start, mirrored.start), min(end, mirrored.end - LISTED_MARGIN))
+    body = _render(feed, items, name, zone, listed)
     last_modified = datetime.now(UTC).replace(microsecond=0)
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
@@ -124,18 +128,21 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     return cache[feed.id]
 
 
-def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None) -> bytes:
+def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None,
+            listed: tuple[datetime, datetime]) -> bytes:
     """Redact for the feed's audience and write RFC 5545.
 
     DTSTAMP comes from the edit times the audience may see only (a hidden event's edit
-    time must not show), so equal data renders to equal bytes.
+    time must not show), so equal data renders to equal bytes. ``listed`` is the part
+    of the feed's window the mirror covers (series of listed occurrences are checked
+    against their rules there).
     """
     detail = DETAILS[feed.detail]
     visible, withheld = redact_for_feed(items, detail, feed.include_private)
     stamps = [v.updated for v in visible if v.updated is not None]
     stamp = max(stamps, default=feed.created).astimezone(UTC).replace(microsecond=0)
     return render_feed(visible, name=name, detail=detail, generated_at=stamp,
-                       withheld=withheld, time_zone=zone)
+                       withheld=withheld, time_zone=zone, listed_window=listed)
 
 
 def _not_modified(request: web.Request, rendered: Rendered) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.deps import Deps
 from proxy.config import Settings
 from proxy.providers import Registry
 from proxy.store.interface import Store
@@ -17,3 +18,9 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+
+
+def deps(app: web.Application) -> Deps:
+    """The app's services as the actions take them."""
+    return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
+                app[CALENDARS])

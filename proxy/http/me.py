@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from aiohttp import web
 
-from proxy.core.model import Service
-from proxy.core.policy import IntegrationFacts, sign_in_prompt
-from proxy.errors import Unprocessable
+from proxy.actions.sign_in import record_sign_in
 from proxy.http.auth import current_user
-from proxy.http.context import caller_policy
 from proxy.http.input import get_str, json_body, only_fields
-from proxy.http.integrations import O365_EWS_URL, begin_oauth_flow
-from proxy.http.keys import SETTINGS, STORE
+from proxy.http.keys import STORE, deps
 from proxy.http.views import integration_json, user_json
-from proxy.store.records import Integration, IntegrationStatus, User
 
 
 async def me(request: web.Request) -> web.Response:
@@ -30,33 +23,13 @@ async def me(request: web.Request) -> web.Response:
     })
 
 
-def facts(integration: Integration, owner: User) -> IntegrationFacts:
-    suspended = integration.status is IntegrationStatus.SUSPENDED
-    return IntegrationFacts(integration.service, integration.requested, owner.email,
-                            integration.reason if suspended else None)
-
-
 async def sign_in(request: web.Request) -> web.Response:
     body = await json_body(request)
     only_fields(body, {"client_version"})
     version = get_str(body, "client_version", required=True, max_len=32) or ""
-    user = current_user(request)
-    store = request.app[STORE]
-    policy = await caller_policy(request)
-    integrations = await store.list_integrations(user.id)
-    before = await store.record_sign_in(user.id)
-    connected = any(i.status is IntegrationStatus.CONNECTED for i in integrations)
-    decision = sign_in_prompt(policy, user.email, [facts(i, user) for i in integrations],
-                              connected, before, version,
-                              request.app[SETTINGS].min_prompt_client_version)
-    if decision is None:
+    prompt = await record_sign_in(deps(request.app), current_user(request), version)
+    if prompt is None:
         return web.json_response({"prompt": None})
-    url = None
-    if decision.authorize:
-        details = {"ews_url": O365_EWS_URL} if decision.service is Service.EWS_O365 else {}
-        with contextlib.suppress(Unprocessable):  # not configured here: tell, do not send
-            _, url = await begin_oauth_flow(request, user, decision.service,
-                                            policy.account_permissions, details)
-    return web.json_response({"prompt": {"service": decision.service.value,
-                                         "reason": decision.reason.value,
-                                         "authorize_url": url}})
+    return web.json_response({"prompt": {"service": prompt.decision.service.value,
+                                         "reason": prompt.decision.reason.value,
+                                         "authorize_url": prompt.authorize_url}})

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from proxy.core.mirror import MirroredEvent
 from proxy.core.model import Attendee, AttendeeKind, Moment, Person
 from proxy.ics import fields
+from proxy.ics.listed import Window
 from proxy.ics.plan import Entry, plan_feed
 from proxy.ics.timezones import vtimezone
 from proxy.ics.writer import (
@@ -71,6 +72,7 @@ def render_feed(
     withheld: Iterable[RecurrenceRef] = (),
     time_zone: str | None = None,
     refresh: timedelta = DEFAULT_REFRESH,
+    listed_window: Window | None = None,
 ) -> bytes:
     """The feed as UTF-8 bytes (RFC 5545, CRLF, folded), deterministic for equal input.
 
@@ -79,8 +81,11 @@ def render_feed(
     EXDATE there). ``generated_at`` (aware) is the DTSTAMP of events whose ``updated``
     is hidden: pass the time the feed's data last changed, not the wall clock, and equal
     data renders to equal bytes. ``time_zone`` adds X-WR-TIMEZONE (the owner's zone).
+    ``listed_window`` is the span in which the mirror holds every occurrence the
+    provider lists (the mirrored window within the feed's): series whose provider lists
+    occurrences become one VEVENT with RRULE only when it is given (:mod:`.listed`).
     """
-    entries = plan_feed(events, detail, withheld)
+    entries = plan_feed(events, detail, withheld, listed_window)
     stamp = utc_stamp(generated_at)
     body: list[str] = []
     for entry in entries:

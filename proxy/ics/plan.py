@@ -12,6 +12,10 @@ The rules, so that every subscriber sees every occurrence exactly once:
   detail and a withheld one (see :func:`proxy.redaction.visible.withheld_slot`) become
   an EXDATE on the master instead. Plain occurrences of a master in the feed are dropped:
   the RRULE already yields them.
+- A master whose provider lists its occurrences (``occurrences_listed``: Graph, EWS) is
+  checked against them and folded into RRULE, EXDATEs and overrides by
+  :mod:`proxy.ics.listed`; when its rule does not reproduce them, it is left out and its
+  occurrences stand alone (next rule).
 - Occurrences whose master is not in the feed (providers that only deliver expanded
   occurrences, or a master left out at this detail) become standalone VEVENTs with a
   UID derived from the series UID and the original start. RDATE would keep them one
@@ -31,6 +35,7 @@ from datetime import date, datetime, time
 
 from proxy.core.model import EventStatus, Moment, ShowAs
 from proxy.core.timeutil import to_utc
+from proxy.ics.listed import Window, fold_listed
 from proxy.ics.timezones import in_zone, tzid_for, zone_info
 from proxy.ics.writer import clean_text
 from proxy.redaction.visible import Detail, RecurrenceRef, VisibleEvent
@@ -69,9 +74,14 @@ def derived_uid(uid: str, *parts: str) -> str:
 
 
 def plan_feed(
-    events: Iterable[VisibleEvent], detail: Detail, withheld: Iterable[RecurrenceRef] = ()
+    events: Iterable[VisibleEvent], detail: Detail, withheld: Iterable[RecurrenceRef] = (),
+    listed_window: Window | None = None,
 ) -> list[Entry]:
-    """The VEVENTs of a feed at ``detail``, in a deterministic order (by start, UID)."""
+    """The VEVENTs of a feed at ``detail``, in a deterministic order (by start, UID).
+
+    ``listed_window`` is where the mirror holds every occurrence of the series whose
+    provider lists them (the mirrored window within the feed's); without it such series
+    are written as standalone occurrences."""
     series: dict[str, _Series] = {}
     singles: list[VisibleEvent] = []
     children: list[VisibleEvent] = []
@@ -83,6 +93,7 @@ def plan_feed(
             children.append(event)
         elif _publishable(event, detail):
             singles.append(event)
+    children = _fold_listed(children, series, detail, listed_window)
     singles.extend(_attach(children, series, detail))
     for ref in withheld:
         if ref.series_id in series and ref.original_start is not None:
@@ -94,6 +105,30 @@ def _publishable(event: VisibleEvent, detail: Detail) -> bool:
     if event.status is EventStatus.CANCELLED:
         return False
     return not (detail is Detail.BUSY and event.show_as is ShowAs.FREE)
+
+
+def _fold_listed(children: list[VisibleEvent], series: dict[str, _Series], detail: Detail,
+                 window: Window | None) -> list[VisibleEvent]:
+    """Fold the occurrences of listed series into their masters (or drop the masters
+    whose rule does not reproduce them); return the children still to be attached."""
+    listed = {sid for sid, s in series.items() if s.master.occurrences_listed}
+    if not listed:
+        return children
+    mine: dict[str, list[VisibleEvent]] = {sid: [] for sid in listed}
+    rest: list[VisibleEvent] = []
+    for child in children:
+        ref = child.recurrence
+        (mine[ref.series_id] if ref and ref.series_id in listed else rest).append(child)
+    for sid, own in mine.items():
+        folded = fold_listed(series[sid].master, own,
+                             lambda e: _publishable(e, detail), window)
+        if folded is None:
+            del series[sid]
+            rest.extend(own)
+        else:
+            series[sid].exdates.extend(folded.exdates)
+            series[sid].overrides.extend(folded.overrides)
+    return rest
 
 
 def _attach(

@@ -20,6 +20,7 @@ from icalendar import Calendar, Event, vCalAddress, vRecur
 from proxy.core.model import Attendee, AttendeeKind, Moment, Person
 from proxy.ics import fields
 from proxy.ics.feed import DEFAULT_REFRESH, PRODID, duration_value
+from proxy.ics.listed import Window
 from proxy.ics.plan import Entry, plan_feed
 from proxy.ics.timezones import vtimezone_component, zone_info
 from proxy.ics.writer import clean_param, clean_text
@@ -35,9 +36,10 @@ def reference_feed(
     withheld: Iterable[RecurrenceRef] = (),
     time_zone: str | None = None,
     refresh: timedelta = DEFAULT_REFRESH,
+    listed_window: Window | None = None,
 ) -> bytes:
     """What :func:`~proxy.ics.feed.render_feed` publishes, built with ``icalendar``."""
-    entries = plan_feed(events, detail, withheld)
+    entries = plan_feed(events, detail, withheld, listed_window)
     calendar = Calendar()
     for key, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN"),
                        ("method", "PUBLISH"), ("x-wr-calname", clean_text(name)),

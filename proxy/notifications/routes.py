@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from proxy.actions.calendar import resolve_target
 from proxy.errors import BadRequest, Forbidden, NotFound
 from proxy.http.auth import current_user
-from proxy.http.context import find_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import SETTINGS, STORE
 from proxy.notifications.signing import new_secret
@@ -46,9 +46,7 @@ def webhook_json(webhook: Webhook, owner: User | None) -> dict[str, Any]:
 async def _watched_owner(request: web.Request, ref: str) -> tuple[User, Viewer]:
     """The user whose changes the caller wants, and which viewer the caller is of them."""
     caller = current_user(request)
-    owner = await find_user(request, ref)
-    if owner is None or owner.account_id != caller.account_id:
-        raise NotFound("user: no such user", "user_not_found")
+    owner = (await resolve_target(request.app[STORE], caller, ref)).owner  # 404 outsiders
     viewer = await current_viewer(request.app[STORE], caller.id, owner.id)
     if viewer is None:
         raise Forbidden("The account's policy allows no calendar access.", "policy_no_access")

@@ -20,7 +20,10 @@ from exchangelib.items import ID_ONLY, SHALLOW
 from exchangelib.properties import CalendarView, FieldPath
 from exchangelib.services import FindItem
 
-from proxy.errors import CursorExpired, UpstreamNotFound
+from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
+from proxy.providers import ews_parse as parse
+from proxy.providers.ews_parse import Hit
+from proxy.providers.ews_services import RawFindItem
 
 EVENT_FIELDS = (
     "subject", "body", "sensitivity", "categories", "datetime_created", "last_modified_time",
@@ -34,9 +37,15 @@ CONTACT_FIELDS = ("display_name", "given_name", "surname", "email_addresses", "p
 MAX_SYNC_CHANGES = 512
 GET_ITEM_BATCH = 100
 #: Exchange caps FindItem results (EWSFindCountLimit, 1000 by default): a fuller calendar
-#: view is split in halves until every part fits.
+#: view is asked again from the last start it reached.
 VIEW_CAP = 1000
+#: Exchange refuses a CalendarView longer than two years (ErrorCalendarViewRangeTooBig):
+#: longer windows are asked for in pieces of 730 days (never more than two years).
+VIEW_SPAN = timedelta(days=730)
 PARALLEL_BATCHES = 4
+
+_VIEW_FIELDS = {FieldPath(field=CalendarItem.get_field_by_fieldname(name))
+                for name in ("uid", "start", "type")}
 
 Change = tuple[str, str, str | None, str | None, str | None]  # kind, id, changekey, uid, type
 
@@ -75,33 +84,54 @@ def sync_changes(account: Account, folder: Calendar, state: str | None) -> tuple
     raise ValueError("SyncFolderItems ended without a sync state")
 
 
-def _find_view(account: Account, folder: Calendar, start: datetime, end: datetime) -> list[Any]:
-    service = FindItem(account=account, page_size=VIEW_CAP)
-    fields = {FieldPath(field=CalendarItem.get_field_by_fieldname(name))
-              for name in ("uid", "start", "type")}
+def _find_view(account: Account, folder: Calendar, start: datetime,
+               end: datetime) -> tuple[list[Hit], bool]:
+    """One CalendarView request: at most :data:`VIEW_CAP` hits (the first by start) and
+    whether they include the last one of the range."""
+    service = RawFindItem(account=account, page_size=VIEW_CAP)
     found = list(service.call(
-        folders=[folder], additional_fields=fields, restriction=None, order_fields=None,
+        folders=[folder], additional_fields=_VIEW_FIELDS, restriction=None, order_fields=None,
         shape=ID_ONLY, query_string=None, depth=SHALLOW,
         calendar_view=CalendarView(start=start, end=end, max_items=VIEW_CAP),
         max_items=VIEW_CAP, offset=0))
-    for item in found:
-        if isinstance(item, Exception):
-            raise item
-    return found
+    for elem in found:
+        if isinstance(elem, Exception):
+            raise elem
+    return [parse.hit(elem) for elem in found], service.complete
+
+
+def _view_piece(account: Account, folder: Calendar, start: datetime, end: datetime,
+                seen: dict[str, Hit]) -> None:
+    """Every hit of [start, end) into ``seen``: while a page falls short of the range's end,
+    ask again from the last start it reached (items starting there come again; ids
+    dedupe them)."""
+    cursor = start
+    while True:
+        hits, complete = _find_view(account, folder, cursor, end)
+        for found in hits:
+            seen.setdefault(found.id, found)
+        if complete:
+            return
+        reached = max((h.start for h in hits if h.start is not None), default=cursor)
+        if reached <= cursor:
+            raise UpstreamError(f"Exchange holds more than {VIEW_CAP} calendar items "
+                                "beginning at one instant")
+        cursor = reached
 
 
 def calendar_view(account: Account, folder: Calendar, start: datetime, end: datetime,
-                  uids: set[str] | None = None) -> list[Any]:
+                  uids: set[str] | None = None) -> list[Hit]:
     """Occurrences, exceptions and single items overlapping [start, end), ids only (plus
-    uid, start, type), optionally only those of the series named by ``uids``."""
-    found = _find_view(account, folder, start, end)
-    if len(found) >= VIEW_CAP and end - start > timedelta(hours=1):
-        middle = start + (end - start) / 2
-        seen: dict[str, Any] = {}
-        for part in (calendar_view(account, folder, start, middle),
-                     calendar_view(account, folder, middle, end)):
-            seen.update({item.id: item for item in part})
-        found = list(seen.values())
+    uid, start, type), optionally only those of the series named by ``uids``. The window
+    is asked for in pieces of at most :data:`VIEW_SPAN` (Exchange refuses a view longer
+    than two years), each paged within the view's item cap."""
+    seen: dict[str, Hit] = {}
+    piece = start
+    while piece < end:
+        stop = min(end, piece + VIEW_SPAN)
+        _view_piece(account, folder, piece, stop, seen)
+        piece = stop
+    found = list(seen.values())
     if uids is not None:
         found = [item for item in found if item.uid in uids]
     return found
@@ -196,6 +226,6 @@ def resolve_occurrence(account: Account, folder: Calendar, master_id: str,
     hits = calendar_view(account, folder, original, original + timedelta(minutes=1),
                          {master.uid})
     for hit in hits:
-        if hit.type == "Occurrence" and hit.start.timestamp() == original.timestamp():
+        if hit.type == "Occurrence" and hit.start == original:
             return str(hit.id)
     raise UpstreamNotFound("the occurrence does not exist in Exchange")

@@ -17,10 +17,12 @@ import asyncio
 import logging
 import re
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -65,6 +67,7 @@ BUSY_BUDGET_SECONDS = 4.0
 #: the wait assumed when Exchange is busy without saying for how long (HTTP 503)
 DEFAULT_BACK_OFF = 5.0
 _STATUS = re.compile(r"Code: (\d{3})")
+_BACK_OFF = re.compile(rb'Name="BackOffMilliseconds"[^>]*>\s*(\d+)\s*<')
 
 _pinned: dict[tuple[str, str], tuple[str, Build]] = {}
 _limits: dict[str, asyncio.Semaphore] = {}
@@ -144,7 +147,7 @@ class EwsSession:
         build = pinned[1] if pinned else DEFAULT_BUILD
         config = Configuration(
             service_endpoint=self.endpoint, credentials=self._ews_credentials(token),
-            auth_type=auth_type, version=Version(build=build), retry_policy=FailFast(),
+            auth_type=auth_type, version=Version(build=build), retry_policy=ThrottleAware(),
             max_connections=MAX_CONCURRENCY)
         account = Account(self.address, config=config, autodiscover=False, access_type=DELEGATE,
                           default_timezone=None)
@@ -230,6 +233,35 @@ class EwsSession:
         await asyncio.to_thread(protocol.close)
 
 
+class ThrottleAware(FailFast):  # type: ignore[misc]
+    """exchangelib's fail-fast policy, except that HTTP 429 and 503 are what they mean:
+    Exchange is busy. They become ``ErrorServerBusy`` with the longest wait the answer
+    names (``Retry-After`` seconds, or an ErrorServerBusy fault's ``BackOffMilliseconds``),
+    which :meth:`EwsSession.call` honours within its budget. Without this a 429 would be
+    an unknown failure (502) and a 503's hint would be lost."""
+
+    def raise_response_errors(self, response: requests.Response) -> None:
+        if response.status_code in (429, 503):
+            raise ews_errors.ErrorServerBusy(f"HTTP {response.status_code}",
+                                             back_off=throttle_wait(response))
+        super().raise_response_errors(response)
+
+
+def throttle_wait(response: requests.Response) -> float | None:
+    """Seconds a throttling answer asks us to wait, from its header or its fault body."""
+    waits: list[float] = []
+    header = response.headers.get("Retry-After", "").strip()
+    if header.isdigit():
+        waits.append(float(header))
+    elif header:
+        with suppress(TypeError, ValueError, IndexError):
+            waits.append(max(0.0, parsedate_to_datetime(header).timestamp() - time.time()))
+    hint = _BACK_OFF.search(response.content or b"")
+    if hint:
+        waits.append(int(hint.group(1)) / 1000)
+    return max(waits) if waits else None
+
+
 class _Unauthorized(UpstreamAuthError):
     """Internal: a 401 that the caller may still cure by refreshing an OAuth token."""
 
@@ -237,9 +269,9 @@ class _Unauthorized(UpstreamAuthError):
 class _Busy(UpstreamThrottled):
     """ErrorServerBusy, keeping Exchange's exact back-off hint for our own retry."""
 
-    def __init__(self, back_off: float | None) -> None:
+    def __init__(self, back_off: float | None, cause: str = "ErrorServerBusy") -> None:
         self.wait = back_off if back_off and back_off > 0 else DEFAULT_BACK_OFF
-        super().__init__(f"EWS is busy (ErrorServerBusy), retry after {self.wait:g} s",
+        super().__init__(f"EWS is busy ({cause}), retry after {self.wait:g} s",
                          retry_after=self.wait)
 
 
@@ -254,7 +286,8 @@ def map_errors() -> Iterator[None]:
         raise UpstreamError("the EWS host resolved to a forbidden address",
                             code="ews_host_not_allowed") from None
     except ews_errors.ErrorServerBusy as exc:
-        raise _Busy(exc.back_off) from None
+        cause = str(exc) if str(exc) in ("HTTP 429", "HTTP 503") else "ErrorServerBusy"
+        raise _Busy(exc.back_off, cause) from None
     except ews_errors.UnauthorizedError:
         raise _Unauthorized("EWS refused the credentials (HTTP 401)") from None
     except (ews_errors.ErrorItemNotFound, ews_errors.ErrorFolderNotFound):
@@ -265,9 +298,7 @@ def map_errors() -> Iterator[None]:
         raise UpstreamTimeout("EWS did not answer in time") from None
     except ews_errors.RedirectError:
         raise UpstreamError("EWS answered a redirect; calproxy does not follow them") from None
-    except ews_errors.ErrorInternalServerTransientError as exc:
-        if "HTTP 503" in str(exc):
-            raise _Busy(None) from None
+    except ews_errors.ErrorInternalServerTransientError:
         raise UpstreamError("EWS failed (ErrorInternalServerTransientError)") from None
     except ews_errors.MalformedResponseError as exc:
         status = _STATUS.search(str(exc))

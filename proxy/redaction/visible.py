@@ -92,6 +92,8 @@ class VisibleEvent:
     sequence: int
     redacted: bool
     can_edit: bool
+    #: a master whose occurrences the provider lists (see ``Event.occurrences_listed``)
+    occurrences_listed: bool = False
 
 
 def opaque_uid(uid: str) -> str:
@@ -128,6 +130,7 @@ def redact(item: MirroredEvent, audience: Audience) -> VisibleEvent | None:
         created=event.created, updated=event.updated, sequence=event.sequence,
         redacted=limited,
         can_edit=audience.can_edit and (audience.can_edit_private or not event.is_private),
+        occurrences_listed=event.occurrences_listed,
     )
 
 
@@ -143,7 +146,7 @@ def _busy_block(item: MirroredEvent, private: bool) -> VisibleEvent:
         sensitivity=event.sensitivity, organizer=None, attendees=(), join_url=None,
         conference=None, categories=(), recurrence=_recurrence(item), rrule=event.rrule,
         exdates=event.exdates, created=None, updated=None, sequence=event.sequence,
-        redacted=True, can_edit=False,
+        redacted=True, can_edit=False, occurrences_listed=event.occurrences_listed,
     )
 
 

@@ -11,7 +11,8 @@ purely local.
 Keys are the id of the changed row: a calendar id for ``CALENDAR`` (its events, cursor,
 freshness or flags), a user id for ``USER`` and ``INTEGRATION`` (the integration's owner),
 the owner's id for ``DELEGATION``, an account id for ``ACCOUNT``, a feed id for ``FEED``,
-an integration id for ``CONTACTS``.
+an integration id for ``CONTACTS``, a user id for ``PORTAL`` (their browser sessions,
+sign-in links and bound identities).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Topic(enum.StrEnum):
     CALENDAR = "calendar"
     CONTACTS = "contacts"
     FEED = "feed"
+    PORTAL = "portal"
     #: new entries in an owner's change log (key: owner id): streams wake up
     CHANGE_LOG = "change_log"
 

@@ -8,7 +8,7 @@ is one transaction; methods that write several rows (``apply_event_sync``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import EllipsisType
 from typing import Any, Protocol
 
@@ -37,6 +37,9 @@ class Store(Protocol):
         """Apply pending schema migrations (idempotent)."""
 
     async def close(self) -> None: ...
+
+    async def ready(self) -> bool:
+        """Whether the store answers a real read and every known migration is applied."""
 
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
@@ -143,6 +146,27 @@ class Store(Protocol):
     async def put_contact(self, integration_id: str, contact: Contact) -> str:
         """Write-through of a created contact; return its public id."""
 
+    # --- the web portal (every browser-held secret stored as its SHA-256) ---------------
+    async def create_portal_session(self, user_id: str) -> str:
+        """A new browser session; returns its id (shown once, stored hashed)."""
+    async def portal_session_user(self, session_id: str, idle: timedelta) -> User | None:
+        """The user of a session seen within ``idle`` (counts as activity), else ``None``."""
+    async def end_portal_session(self, session_id: str) -> None: ...
+    async def end_user_portal_sessions(self, user_id: str) -> int: ...
+    async def create_login_link(self, user_id: str, valid_for: timedelta) -> str:
+        """A single-use sign-in secret for the user (stored hashed)."""
+    async def login_link_user(self, secret: str) -> User | None:
+        """Whose live link this is, without using it."""
+    async def use_login_link(self, secret: str) -> User | None:
+        """Use the link once; ``None`` when unknown, used or expired."""
+    async def begin_sign_in_flow(self, state: str, provider: str, binding: str,
+                                 valid_for: timedelta) -> None: ...
+    async def take_sign_in_flow(self, state: str, binding: str) -> str | None:
+        """The provider of the flow (spent now), if the same browser is back in time."""
+    async def is_sign_in_state(self, state: str) -> bool: ...
+    async def user_for_identity(self, issuer: str, subject: str) -> User | None: ...
+    async def bind_identity(self, issuer: str, subject: str, user_id: str) -> None:
+        """``Conflict`` when (issuer, subject) is bound to another user."""
     # --- change notifications (DESIGN §11; see proxy.store.sql_notifications) ------------
     async def create_webhook(self, subscriber_id: str, owner_id: str, url: str,
                              secret: str) -> Webhook: ...

@@ -186,6 +186,38 @@ contacts = Table(
     UniqueConstraint("integration_id", "provider_id", name="uq_contacts_provider"),
 )
 
+portal_sessions = Table(
+    "portal_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 hex of the cookie's id
+    _owner("user_id", "users.id", index=True),
+    Column("created", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+)
+
+portal_login_links = Table(
+    "portal_login_links", metadata,
+    Column("secret_hash", String(64), primary_key=True),  # sha256 hex of the secret
+    _owner("user_id", "users.id", index=True),
+    Column("expires", UtcDateTime, nullable=False),
+    Column("used", Boolean, nullable=False),
+)
+
+portal_sign_in_flows = Table(
+    "portal_sign_in_flows", metadata,
+    Column("state_hash", String(64), primary_key=True),  # sha256 hex of ``state``
+    Column("provider", String(20), nullable=False),
+    Column("binding_hash", String(64), nullable=False),  # sha256 hex of the browser's id
+    Column("expires", UtcDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities", metadata,
+    Column("issuer", String(300), primary_key=True),
+    Column("subject", String(300), primary_key=True),
+    _owner("user_id", "users.id", index=True),
+    Column("created", UtcDateTime, nullable=False),
+)
+
 
 # --- change notifications (migration 9) --------------------------------------------------
 webhooks = Table(

@@ -1,7 +1,8 @@
 """The one implementation of :class:`proxy.store.interface.Store`: SQLAlchemy 2 Core over
 async drivers (aiosqlite for SQLite, asyncpg for PostgreSQL).
 
-The methods are grouped by concept in mixins (people, integrations, events, contacts) that
+The methods are grouped by concept in mixins (people, integrations, events, contacts,
+portal) that
 share the engine and the credentials cipher; every method runs in one transaction of its
 own, and nothing outside this package sees a connection or a row. :func:`open_store` is
 the way in: engine from the settings, migrations applied, store returned.
@@ -18,17 +19,20 @@ from proxy.store import migrations
 from proxy.store.changes import Changes
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import check_reachable, make_engine
+from proxy.store.rotation import RotationOps
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
 from proxy.store.sql_notifications import NotificationOps
 from proxy.store.sql_people import PeopleOps
+from proxy.store.sql_portal import PortalOps
 
 if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
-class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, NotificationOps):
+class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, RotationOps,
+               NotificationOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 
@@ -39,6 +43,11 @@ class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, NotificationOps)
     async def migrate(self) -> None:
         """Apply pending schema migrations (idempotent, safe to run concurrently)."""
         await migrations.migrate(self._engine)
+
+    async def ready(self) -> bool:
+        """A real read of ``schema_version``: every migration this calproxy knows applied
+        (raises when the database cannot be read)."""
+        return await migrations.pending(self._engine) == []
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from proxy.core.ids import encode_id
 from proxy.store.changes import Change, Changes, Topic
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import read_transaction, write_transaction
@@ -25,8 +26,9 @@ CHUNK = 500
 
 
 def new_id() -> str:
-    """A random URL-safe id (128 bits) for rows that have no derived public id."""
-    return secrets.token_urlsafe(16)
+    """A random URL-safe id (127 random bits, never beginning with ``-``: see
+    :mod:`proxy.core.ids`) for rows that have no derived public id."""
+    return encode_id(secrets.token_bytes(16))
 
 
 def sha256_hex(secret: str) -> str:

@@ -214,9 +214,10 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
 
 
 @pytest.fixture
-async def exchange(tmp_path: Path) -> AsyncIterator[Cloud]:
+async def exchange(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Cloud]:
     """calproxy over the real EWS provider: the SOAP emulator for exchange_ews, and the
-    Microsoft identity emulator minting the tokens it accepts for ews_o365."""
+    Microsoft identity emulator minting the tokens it accepts for ews_o365. Indirect
+    parametrization passes extra settings (``{"sync_past_days": 400}``)."""
     from proxy.providers import default_registry
     from tests.fixtures.ews_emulator import EwsEmulator
 
@@ -232,7 +233,8 @@ async def exchange(tmp_path: Path) -> AsyncIterator[Cloud]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
         host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
         ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
-        ms_login_url=f"http://127.0.0.1:{upstream.port}/common", ews_allow_http=True)
+        ms_login_url=f"http://127.0.0.1:{upstream.port}/common", ews_allow_http=True,
+        **getattr(request, "param", {}))
     store = await open_store(settings)
     server = TestServer(create_app(settings, store, default_registry()), host="127.0.0.1",
                         port=port)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -84,3 +84,53 @@ async def test_contacts_deleted_upstream_leave_the_mirror(exchange: Cloud) -> No
     ews.delete(EXEC, ada)
     _, body, _ = await exchange.live.call("exec", "GET", "/v1/users/me/contacts")
     assert [c["given_name"] for c in body["contacts"]] == ["Grace"]
+
+
+def _span(start: datetime, days: int) -> str:
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return f"start={start.strftime(stamp)}&end={(start + timedelta(days=days)).strftime(stamp)}"
+
+
+@pytest.mark.parametrize("exchange", [{"sync_past_days": 400, "sync_future_days": 400}],
+                         indirect=True)
+async def test_a_window_over_two_years_serves_events(exchange: Cloud) -> None:
+    """CALPROXY_SYNC_PAST_DAYS=400 / FUTURE_DAYS=400: 801 days, more than the two years
+    one CalendarView may span; the reads answer the events, not 502."""
+    ews = exchange.google
+    ews.add_event(EXEC, "Last year", NOW - timedelta(days=390),
+                  NOW - timedelta(days=390, hours=-1))
+    ews.add_event(EXEC, "Next year", NOW + timedelta(days=390),
+                  NOW + timedelta(days=390, hours=1))
+    status, _ = await connect(exchange)
+    assert status == 201
+    for start, title in ((NOW - timedelta(days=395), "Last year"),
+                         (NOW + timedelta(days=385), "Next year")):
+        status, body, _ = await exchange.live.call(
+            "exec", "GET", f"/v1/users/me/events?{_span(start, 10)}")
+        assert status == 200, body
+        assert [e["title"] for e in body["events"]] == [title]
+
+
+async def test_throttled_exchange_is_503_with_retry_after(exchange: Cloud) -> None:
+    """HTTP 429 + Retry-After + ErrorServerBusy from Exchange, longer than calproxy waits
+    within a request: 503 upstream_throttled with Retry-After, on a read and on a write."""
+    ews = exchange.google
+    ews.add_event(EXEC, "Budget review", NOW + timedelta(days=1),
+                  NOW + timedelta(days=1, hours=1))
+    status, _ = await connect(exchange)
+    assert status == 201
+    ews.fail_next("throttle", operation="FindItem", status=429, retry_after=30, times=3)
+    status, body, response = await exchange.live.call(
+        "exec", "GET", f"/v1/users/me/events?{WINDOW}")
+    assert status == 503, body
+    assert body["error"]["code"] == "upstream_throttled"
+    assert response.headers["Retry-After"] == "30"
+    assert "Budget" not in str(body)
+    ews.failures.clear()
+    ews.fail_next("throttle", operation="CreateItem", status=429, retry_after=45)
+    status, body, response = await exchange.live.call(
+        "exec", "POST", "/v1/users/me/events", json={
+            "title": "Planning", "start": (NOW + timedelta(days=2)).isoformat(),
+            "end": (NOW + timedelta(days=2, hours=1)).isoformat()})
+    assert status == 503 and response.headers["Retry-After"] == "45", body
+    assert body["error"]["code"] == "upstream_throttled"

@@ -67,3 +67,12 @@ def test_until_in_utc_and_broken_rules_do_not_crash() -> None:
 def test_cancelled_series_has_no_occurrences() -> None:
     cancelled = replace(MASTER, status=EventStatus.CANCELLED)
     assert expand([item(cancelled, "m")], W0, W1) == []
+
+
+def test_a_master_whose_occurrences_are_listed_is_never_expanded() -> None:
+    listed = replace(MASTER, occurrences_listed=True)
+    assert expand([item(listed, "m")], W0, W1) == []
+    occurrence = replace(MASTER, provider_id="o1", rrule=(), exdates=(),
+                         recurrence=Recurrence("m", MASTER.start))
+    got = expand([item(listed, "m"), item(occurrence, "o1")], W0, W1)
+    assert [o.id for o in got] == ["o1"]  # the listed occurrence, once

@@ -11,10 +11,12 @@ from proxy.core.mirror import MirroredEvent
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail, VisibleEvent
 from proxy.redaction.visible import RecurrenceRef
+from tests.ics.strategies import LISTED_WINDOW
 
 LEVELS = [(Detail.BUSY, False), (Detail.LIMITED, False), (Detail.FULL, False),
           (Detail.FULL, True)]
 GENERATED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
 Writer = Callable[..., bytes]
 
 
@@ -28,7 +30,7 @@ def render(items: Iterable[MirroredEvent], detail: Detail, include_private: bool
            writer: Writer = render_feed) -> bytes:
     visible, withheld = redacted(items, detail, include_private)
     return writer(visible, name="Exec calendar", detail=detail, generated_at=GENERATED_AT,
-                  withheld=withheld)
+                  withheld=withheld, listed_window=LISTED_WINDOW)
 
 
 Props = list[tuple[str, tuple[tuple[str, str], ...], bytes]]

@@ -3,6 +3,12 @@
 Series are DAILY or WEEKLY so the tests can name the k-th occurrence by arithmetic on
 wall-clock time; timed events start between 06:00 and 21:59 so no generated time falls
 into a DST gap (both expansions agree on real times only).
+
+Listed series (:func:`listed_series`) are what Graph and EWS deliver: a master marked
+``occurrences_listed`` plus every occurrence that overlaps the mirrored window
+(:data:`LISTED_WINDOW`), some moved or changed, some deleted (absent), some cancelled;
+some start before or end after the window, and some masters carry a rule that does not
+reproduce their occurrences (the feed must then fall back to standalone events).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from proxy.core.model import (
     Service,
     ShowAs,
 )
+from proxy.core.timeutil import to_utc
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
          "America/Sao_Paulo", "Pacific/Chatham", "Etc/GMT+5", "Customized Time Zone"]
@@ -35,6 +42,7 @@ NASTY = st.text(alphabet=st.sampled_from(list(',;:\\\n\r\t"^ é😀aZ\u00a0\u200
 TEXT = st.one_of(st.text(max_size=60), NASTY, st.text(min_size=70, max_size=200))
 SHOW_AS = st.sampled_from(list(ShowAs))
 SENSITIVITY = st.sampled_from(list(Sensitivity))
+LISTED_WINDOW = (datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
 INTEGRATION = "integration-1"
 CALENDAR = "calendar-1"
 
@@ -141,10 +149,53 @@ def _occurrence(draw: st.DrawFn, master: Event, series_id: str, k: int, step: ti
     return mirrored(occ, series_id)
 
 
+def _shifted(moment: datetime | date, delta: timedelta) -> datetime | date:
+    if isinstance(moment, datetime):
+        return (moment.replace(tzinfo=None) + delta).replace(tzinfo=moment.tzinfo)
+    return moment + delta
+
+
+def _overlaps_listed(ev: Event) -> bool:
+    start, end = to_utc(ev.start, ev.time_zone), to_utc(ev.end, ev.time_zone)
+    low, high = LISTED_WINDOW
+    return (low <= start < high) if start == end else (end > low and start < high)
+
+
+@st.composite
+def listed_series(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT,
+                  pid: str = "l", faithful: bool = False) -> list[MirroredEvent]:
+    """A Graph/EWS-shaped series: a listed master and the occurrences in the window
+    (``faithful``: its rule always reproduces them)."""
+    base = draw(event(text, pid))
+    edge = timedelta(days=draw(st.sampled_from([0, 0, -50, 140])))  # straddle the window
+    base = replace(base, start=_shifted(base.start, edge), end=_shifted(base.end, edge))
+    step = timedelta(weeks=1) if draw(st.booleans()) else timedelta(days=1)
+    count = draw(st.integers(2, 10))
+    freq = "WEEKLY" if step.days == 7 else "DAILY"
+    rule = f"FREQ={freq};COUNT={count}"
+    if not faithful and draw(st.integers(0, 5)) == 0:  # a rule not reproducing them
+        rule = draw(st.sampled_from([f"FREQ={freq};COUNT={count - 1}",
+                                     f"FREQ={freq};INTERVAL=2;COUNT={count}",
+                                     "FREQ=MONTHLY;COUNT=3"]))
+    master = replace(base, rrule=(rule,), occurrences_listed=True)
+    master_item = mirrored(master)
+    deleted = draw(st.sets(st.integers(0, count - 1), max_size=2))
+    changed = draw(st.sets(st.integers(0, count - 1), max_size=3)) - deleted
+    items = [master_item]
+    for k in set(range(count)) - deleted:
+        occ = _occurrence(draw, replace(master, occurrences_listed=False), master_item.id,
+                          k, step, k in changed, text)
+        if _overlaps_listed(occ.event):
+            items.append(occ)
+    return items
+
+
 @st.composite
 def calendars(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT) -> list[MirroredEvent]:
     singles = draw(st.integers(0, 4))
     items = [mirrored(draw(event(text, f"single{n}"))) for n in range(singles)]
     for n, with_master in enumerate(draw(st.lists(st.booleans(), max_size=3))):
         items.extend(draw(series(text, with_master, f"series{n}")))
+    for n in range(draw(st.integers(0, 2))):
+        items.extend(draw(listed_series(text, f"listed{n}")))
     return items

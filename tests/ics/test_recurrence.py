@@ -7,7 +7,7 @@ same items redacted and rendered. The feed differs only where DESIGN §5 says so
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import recurring_ical_events
 from hypothesis import given, settings
@@ -22,9 +22,9 @@ from proxy.ics.fields import summary
 from proxy.ics.writer import clean_text
 from proxy.redaction import Detail, redact
 from tests.ics.helpers import LEVELS, render
-from tests.ics.strategies import calendars
+from tests.ics.strategies import LISTED_WINDOW, calendars
 
-WINDOW = (datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+WINDOW = LISTED_WINDOW
 Occurrence = tuple[str, str, str]
 
 

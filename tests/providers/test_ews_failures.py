@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from proxy.core.model import EventDraft
 from proxy.errors import (
     Unprocessable,
     UpstreamAuthError,
@@ -135,3 +136,44 @@ async def test_o365_bearer_token_refreshed_once_after_401(
         await provider.list_calendars()
     assert dead.refreshed == 1
     await provider.close()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_throttling_answer_is_waited_out_then_retried(harness: EwsHarness,
+                                                            status: int) -> None:
+    """Exchange throttles with HTTP 429 (or 503), Retry-After and an ErrorServerBusy
+    fault: the provider waits as told and retries, on reads and on writes."""
+    harness.emu.fail_next("throttle", operation="FindItem", status=status, retry_after=1,
+                          back_off_ms=500)
+    began = time.monotonic()
+    page = await sync(harness)
+    assert time.monotonic() - began >= 1.0  # the longer of the two hints
+    assert [e.title for e in page.changed] == ["Secret topic"]
+    assert harness.emu.calls["FindItem"] == 2
+
+    harness.emu.fail_next("throttle", operation="CreateItem", status=status,
+                          back_off_ms=300)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    created = await harness.provider.create_event(harness.calendar_id, EventDraft(
+        title="Planning", start=start, end=start + timedelta(hours=1)))
+    assert created.title == "Planning" and harness.emu.calls["CreateItem"] == 2
+    titles = [i.text("Subject") for i in harness.emu.mailbox(USER).items.values()]
+    assert sorted(titles) == ["Planning", "Secret topic"]  # created once
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_throttling_beyond_the_budget_is_503_with_retry_after(
+        harness: EwsHarness, status: int) -> None:
+    harness.emu.fail_next("throttle", operation="GetItem", status=status, retry_after=30)
+    with pytest.raises(UpstreamThrottled) as caught:
+        await sync(harness)
+    assert caught.value.status == 503 and caught.value.retry_after == 30
+    assert f"HTTP {status}" in caught.value.message
+    harness.emu.fail_next("throttle", operation="UpdateItem", status=status,
+                          back_off_ms=20_000)
+    page = await sync(harness)
+    event = page.changed[0]
+    with pytest.raises(UpstreamThrottled) as caught:
+        await harness.provider.update_event(harness.calendar_id, event.provider_id,
+                                            EventDraft(title="Renamed"))
+    assert caught.value.retry_after == 20

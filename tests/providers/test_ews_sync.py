@@ -19,6 +19,7 @@ from proxy.core.model import (
     ShowAs,
 )
 from proxy.errors import CursorExpired
+from proxy.providers.base import Window
 from tests.fixtures.ews_harness import USER, EwsHarness, ews_harness
 from tests.providers.contract import window
 
@@ -199,3 +200,30 @@ async def test_contacts_paging(harness: EwsHarness) -> None:
     some = next(c for c in seen.values() if c.given_name == "Given7")
     assert some.emails[0].address == "p7@example.com" and some.phones[0].type == "mobile"
     assert some.display_name == "Given7 Sur7" and some.company == "Acme"
+
+
+async def test_window_longer_than_two_years_is_asked_in_pieces(harness: EwsHarness) -> None:
+    """Exchange refuses a CalendarView over two years (ErrorCalendarViewRangeTooBig); with
+    400 days either side the provider asks in pieces and gets every event."""
+    now = datetime.now(UTC).replace(microsecond=0, second=0)
+    long = Window(now - timedelta(days=400), now + timedelta(days=401))
+    edges = {harness.emu.add_event(USER, title, start, start + timedelta(hours=1))
+             for title, start in (("Old", now - timedelta(days=390)),
+                                  ("Soon", now + timedelta(days=2)),
+                                  ("Far", now + timedelta(days=395)))}
+    page = await harness.provider.sync_events(harness.calendar_id, None, long)
+    assert {e.provider_id for e in page.changed} == edges
+    assert harness.emu.calls["FindItem"] == 2  # 801 days: two pieces
+
+
+async def test_view_pages_within_the_find_count_limit(harness: EwsHarness) -> None:
+    """A CalendarView answers at most EWSFindCountLimit items (no offset paging): the
+    provider asks again from the last start reached, and loses nothing."""
+    harness.emu.store.find_count_limit = 5
+    base = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=1)
+    seeded = {harness.emu.add_event(USER, f"E{n}", base + timedelta(hours=n // 2),
+                                    base + timedelta(hours=n // 2, minutes=30))
+              for n in range(13)}  # pairs begin at the same instant, across page edges
+    events, _ = await full(harness)
+    assert set(events) == seeded
+    assert harness.emu.calls["FindItem"] == 3  # from 0 h, from 2 h, from 4 h

@@ -64,6 +64,7 @@ events = st.builds(
     categories=st.lists(text, max_size=3).map(tuple), recurrence=st.none() | recurrences,
     rrule=st.lists(text, max_size=2).map(tuple), exdates=st.lists(moments, max_size=3).map(tuple),
     created=st.none() | instants, updated=st.none() | instants, sequence=st.integers(0, 2**40),
+    occurrences_listed=st.booleans(),
 )
 contacts = st.builds(
     Contact, provider_id=text, service=st.sampled_from(Service), display_name=text,

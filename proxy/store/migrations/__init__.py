@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.store import schema
 from proxy.store.engine import write_transaction
-from proxy.store.migrations import v1_baseline, v9_notifications
+from proxy.store.migrations import v1_baseline, v3_portal, v9_notifications
 
 #: arbitrary constant naming calproxy's migration lock among PostgreSQL advisory locks
 ADVISORY_LOCK_KEY = 0x63616C70726F7879 & 0x7FFFFFFFFFFFFFFF  # "calproxy"
@@ -45,6 +45,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: accounts, users, tokens, integrations, mirror", v1_baseline.apply),
+    Migration(3, "portal: sessions, login links, sign-in flows, identities", v3_portal.apply),
     Migration(9, "change notifications: webhooks, snapshots, change log", v9_notifications.apply),
 )
 
@@ -74,6 +75,17 @@ async def migrate(engine: AsyncEngine) -> list[int]:
             ))
             applied.append(migration.version)
         return applied
+
+
+async def pending(engine: AsyncEngine) -> list[int]:
+    """Versions this calproxy knows that the database has not applied (one real read)."""
+    async with engine.connect() as conn:
+        exists = await conn.run_sync(
+            lambda c: c.dialect.has_table(c, schema.schema_version.name)
+        )
+        done = set((await conn.execute(select(schema.schema_version.c.version))).scalars()) \
+            if exists else set()
+    return sorted(m.version for m in MIGRATIONS if m.version not in done)
 
 
 async def current_version(engine: AsyncEngine) -> int:

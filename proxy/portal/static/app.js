@@ -1,0 +1,34 @@
+// calproxy portal: enhancement only; every page works without this file.
+// 1. A form with data-confirm="dialog-id" asks in that <dialog> before it is sent
+//    (without JavaScript the server shows a confirmation page instead).
+// 2. A button with data-copy="input-id" copies that field's text.
+"use strict";
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const dialogId = form.dataset ? form.dataset.confirm : undefined;
+  if (!dialogId || form.dataset.confirmed === "yes") return;
+  const dialog = document.getElementById(dialogId);
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  event.preventDefault();
+  dialog.returnValue = "";
+  dialog.showModal();
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "confirm") {
+      form.dataset.confirmed = "yes";
+      form.requestSubmit(event.submitter || undefined);
+    }
+  }, { once: true });
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  const done = () => { button.textContent = "Copied"; };
+  if (navigator.clipboard) {
+    navigator.clipboard.writeText(field.value).then(done, () => document.execCommand("copy") && done());
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});
