@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                                                                      required=True)
     create_token = token.add_parser("create", help="issue an API token (printed once)")
     create_token.add_argument("--email", required=True)
+    revoke_token = token.add_parser("revoke", help="revoke an API token")
+    revoke_token.add_argument("--token", required=True)
     login_link = sub.add_parser("login-link", help="a one-time portal sign-in URL "
                                 "(valid 10 minutes, printed once)")
     login_link.add_argument("--email", required=True)
@@ -95,6 +97,10 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
         if args.command == "user":
             role = Role.ADMIN if args.admin else Role.MEMBER
             return (await store.create_user(args.account, args.email, role)).id
+        if args.command == "token" and args.action == "revoke":
+            if not await store.revoke_token(args.token):
+                raise CalproxyError("no such token (unknown or already revoked)")
+            return "revoked"
         if args.command == "secret":
             return await _rotate(store)
         user = await store.get_user_by_email(args.email.lower())

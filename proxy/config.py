@@ -179,6 +179,10 @@ class Settings:
     log_format: str = _setting(
         "CALPROXY_LOG_FORMAT", "text", _log_format,
         "`text`, or `json`: one JSON object a line")
+    token_cache_seconds: int = _setting(
+        "CALPROXY_TOKEN_CACHE_SECONDS", 5, _non_negative,
+        "token and other principal lookups are cached at most this long (a token revoked "
+        "on another instance without a relay stops within it)")
 
     webhook_allowed_hosts: tuple[str, ...] = _setting(
         "CALPROXY_WEBHOOK_ALLOWED_HOSTS", (), _names,

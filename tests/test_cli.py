@@ -133,3 +133,11 @@ def test_an_id_beginning_with_a_dash_is_accepted_as_option_equals(tmp_path: Path
     assert user and not user.startswith("-")
     token = last_line(run(tmp_path, "token", "create", "--email", "ada@acme.example"))
     assert token.startswith("cp_")
+def test_token_revoke(tmp_path: Path) -> None:
+    account = last_line(run(tmp_path, "account", "create", "--name", "Acme"))
+    last_line(run(tmp_path, "user", "create", "--account", account, "--email", "b@acme.example"))
+    token = last_line(run(tmp_path, "token", "create", "--email", "b@acme.example"))
+    assert last_line(run(tmp_path, "token", "revoke", "--token", token)) == "revoked"
+    again = run(tmp_path, "token", "revoke", "--token", token)
+    assert again.returncode == 1 and "no such token" in again.stderr
+    assert token not in again.stderr

@@ -1,8 +1,9 @@
 """Reading and writing a user's calendar as a caller may (DESIGN §3).
 
 Both the JSON API and the portal's week view read through :func:`visible_events` and
-:func:`visible_busy`, so what a caller sees is decided once, by
-:mod:`proxy.core.access` and :func:`proxy.redaction.redact`.
+:func:`visible_busy` (or their ``*_answer`` forms, which carry the rendered bytes and their
+ETag), so what a caller sees is decided once, by :mod:`proxy.core.access` and
+:func:`proxy.redaction.redact`, and cached once, by :mod:`proxy.actions.reads`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import datetime
 
 from proxy.actions.deps import Deps
 from proxy.actions.policy import account_policy
+from proxy.cache import Principals
+from proxy.cache.views import Answer
 from proxy.core.access import (
     Grant,
     Party,
@@ -53,7 +56,7 @@ class Target:
         return True
 
 
-async def find_user(store: Store, caller: User, ref: str) -> User | None:
+async def find_user(store: Store | Principals, caller: User, ref: str) -> User | None:
     """A ``{user}`` reference: ``me``, an email, or a user id."""
     if ref == "me":
         return caller
@@ -62,7 +65,7 @@ async def find_user(store: Store, caller: User, ref: str) -> User | None:
     return await store.get_user(ref)
 
 
-async def resolve_target(store: Store, caller: User, ref: str) -> Target:
+async def resolve_target(store: Store | Principals, caller: User, ref: str) -> Target:
     """``ref`` as seen by ``caller``; 404 for unknown users and for outsiders."""
     owner = await find_user(store, caller, ref)
     if owner is None:
@@ -75,7 +78,8 @@ async def resolve_target(store: Store, caller: User, ref: str) -> Target:
     return Target(caller, owner, rel, grant, await account_policy(store, owner.account_id))
 
 
-def _may_write(target: Target, integration: Integration) -> bool:
+def may_write(target: Target, integration: Integration) -> bool:
+    """Whether the caller may write this integration's calendars (shown as ``can_edit``)."""
     try:
         check_calendar_write(target.relation, target.grant, target.policy.account_permissions,
                              integration.granted)
@@ -86,9 +90,7 @@ def _may_write(target: Target, integration: Integration) -> bool:
 
 async def audiences(deps: Deps, target: Target) -> dict[str, Audience]:
     """The caller's audience per integration of the owner (grants differ per service)."""
-    integrations = await deps.store.list_integrations(target.owner.id)
-    return {i.id: events_audience(target.relation, target.grant, _may_write(target, i))
-            for i in integrations}
+    return await deps.reader.audiences(target)
 
 
 def shown(items: list[MirroredEvent], by_integration: dict[str, Audience]) -> list[VisibleEvent]:
@@ -103,14 +105,6 @@ def check_events_read(target: Target) -> None:
     check_calendar_read(target.policy.account_permissions)
 
 
-async def visible_events(deps: Deps, target: Target, start: datetime, end: datetime,
-                         calendar_id: str | None = None) -> list[VisibleEvent]:
-    """The owner's occurrences in [start, end) as the caller may see them."""
-    check_events_read(target)
-    items = await deps.calendars.occurrences(target.owner.id, start, end, calendar_id)
-    return shown(items, await audiences(deps, target))
-
-
 def visible_busy_allowed(target: Target) -> Audience:
     """Everyone in the owner's account may see free/busy, unless the policy serves nothing."""
     audience = freebusy_audience(target.relation)
@@ -118,22 +112,41 @@ def visible_busy_allowed(target: Target) -> Audience:
     return audience
 
 
+# The reads themselves are assembled and cached by :class:`proxy.actions.reads.Reader`;
+# these name them for the JSON handlers and the portal alike.
+
+async def events_answer(deps: Deps, target: Target, start: datetime, end: datetime,
+                        calendar_id: str | None = None) -> Answer:
+    """``{"events": [...]}`` as bytes with its ETag, and the visible events in it."""
+    return await deps.reader.events(target, start, end, calendar_id)
+
+
+async def visible_events(deps: Deps, target: Target, start: datetime, end: datetime,
+                         calendar_id: str | None = None) -> list[VisibleEvent]:
+    """The owner's occurrences in [start, end) as the caller may see them."""
+    return list((await events_answer(deps, target, start, end, calendar_id)).visible)
+
+
+async def busy_answer(deps: Deps, target: Target, start: datetime, end: datetime) -> Answer:
+    """``{"intervals": [...]}`` as bytes with its ETag, and the busy blocks behind it."""
+    return await deps.reader.freebusy(target, start, end)
+
+
 async def visible_busy(deps: Deps, target: Target, start: datetime,
                        end: datetime) -> list[VisibleEvent]:
     """What free/busy is made of: every event as a busy block, for anyone in the account."""
-    audience = visible_busy_allowed(target)
-    items = await deps.calendars.occurrences(target.owner.id, start, end)
-    return [v for v in (redact(i, audience) for i in items) if v is not None]
+    return list((await busy_answer(deps, target, start, end)).visible)
+
+
+async def event_answer(deps: Deps, target: Target, event_id: str) -> Answer:
+    """One event as bytes with its ETag; 404 unless the caller may see it."""
+    return await deps.reader.event(target, event_id)
 
 
 async def find_event(deps: Deps, target: Target,
                      event_id: str) -> tuple[MirroredEvent, VisibleEvent]:
-    check_events_read(target)
-    item = await deps.calendars.event(target.owner.id, event_id)
-    visible = shown([item], await audiences(deps, target))
-    if not visible:
-        raise NotFound("event: no such event", "event_not_found")
-    return item, visible[0]
+    """The mirrored event and how the caller sees it; 404 unless the caller may."""
+    return await deps.reader.find(target, event_id)
 
 
 async def _as_seen(deps: Deps, target: Target, item: MirroredEvent) -> VisibleEvent | None:

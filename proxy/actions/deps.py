@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 
+from proxy.cache import Principals
 from proxy.config import Settings
 from proxy.providers import Registry
 from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
+
+if TYPE_CHECKING:  # the reader takes actions' Target: imported for the checker only
+    from proxy.actions.reads import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +26,7 @@ class Deps:
     http: aiohttp.ClientSession
     connections: Connections
     calendars: CalendarService
+    #: the store's principal lookups, cached until announced changes (proxy.cache)
+    principals: Principals
+    #: the cached read path (proxy.actions.reads)
+    reader: Reader

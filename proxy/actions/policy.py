@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.actions.deps import Deps
+from proxy.cache import Principals
 from proxy.core.policy import (
     IntegrationFacts,
     Policy,
@@ -27,7 +28,11 @@ def require_admin(user: User) -> None:
         raise Forbidden("Only account admins may do this.", "admin_only")
 
 
-async def account_policy(store: Store, account_id: str) -> Policy:
+async def account_policy(store: Store | Principals, account_id: str) -> Policy:
+    """The account's policy (defaults for an unknown account); cached when asked of the
+    principal cache."""
+    if isinstance(store, Principals):
+        return await store.policy(account_id)
     account = await store.get_account(account_id)
     return load_policy(account.settings if account else {})
 

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from proxy.actions.reads import Reader
+from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.http import (
     account,
@@ -21,11 +23,22 @@ from proxy.http import (
 from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
-from proxy.http.keys import CALENDARS, CONNECTIONS, HTTP, REGISTRY, SETTINGS, STORE
+from proxy.http.keys import (
+    CALENDARS,
+    CONNECTIONS,
+    HTTP,
+    PRINCIPALS,
+    READ_CACHES,
+    READER,
+    REGISTRY,
+    SETTINGS,
+    STORE,
+)
 from proxy.notifications import routes as notifications
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health
+from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
 from proxy.portal.routes import setup_portal
 from proxy.providers import Registry, default_registry
@@ -43,7 +56,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1/me/integrations", integrations.list_integrations),
     ("POST", "/v1/me/integrations", integrations.create_integration),
     ("DELETE", "/v1/me/integrations/{id}", integrations.delete_integration),
-    ("GET", "/oauth/callback", integrations.oauth_callback),
+    ("GET", "/oauth/callback", oidc_flow.oauth_callback),  # portal sign-in or integration
     ("GET", "/v1/me/delegates", delegates.list_delegates),
     ("PUT", "/v1/me/delegates/{email}", delegates.put_delegate),
     ("DELETE", "/v1/me/delegates/{email}", delegates.delete_delegate),
@@ -80,6 +93,8 @@ def create_app(settings: Settings, store: Store,
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
     app[notifications.HEARTBEAT] = 15.0
+    app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
+    app[READ_CACHES] = ReadCaches()
     setup_portal(app)
     for method, path, handler in ROUTES + PORTAL_ROUTES:
         if method == "GET":  # answers HEAD too (feed subscribers probe with it)
@@ -99,9 +114,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
         app[CONNECTIONS] = connections
         app[CALENDARS] = CalendarService(app[STORE], app[SETTINGS], connections,
-                                         Syncer(app[STORE], app[SETTINGS]))
+                                         Syncer(app[STORE], app[SETTINGS]), app[PRINCIPALS])
+        app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
         await connections.close()
+    app[PRINCIPALS].unsubscribe()
     await app[STORE].close()
 
 

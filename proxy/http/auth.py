@@ -1,4 +1,9 @@
-"""Bearer-token authentication of ``/v1``."""
+"""Bearer-token authentication of ``/v1``.
+
+Token lookups go through the principal cache: a token revoked here stops at once (the
+revocation is announced), one revoked by another instance within
+``CALPROXY_TOKEN_CACHE_SECONDS`` (at once too when the instances share a relay).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from proxy.errors import Unauthorized
-from proxy.http.keys import STORE
+from proxy.http.keys import PRINCIPALS
 from proxy.store.records import User
 
 USER = web.RequestKey("user", User)
@@ -26,7 +31,7 @@ async def _authenticate(request: web.Request) -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization: send 'Bearer <token>'.", "missing_token")
-    user = await request.app[STORE].user_for_token(token.strip())
+    user = await request.app[PRINCIPALS].user_for_token(token.strip())
     if user is None:
         raise Unauthorized("Authorization: the token is unknown or revoked.", "invalid_token")
     return user

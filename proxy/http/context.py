@@ -1,4 +1,5 @@
-"""Resolving ``{user}`` and the caller's relation to that user, once per request."""
+"""Resolving ``{user}`` and the caller's relation to that user, once per request, through
+the principal cache (:mod:`proxy.cache.principals`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from proxy.actions.calendar import resolve_target as resolve
 from proxy.actions.policy import account_policy
 from proxy.core.policy import Policy
 from proxy.http.auth import current_user
-from proxy.http.keys import STORE
+from proxy.http.keys import PRINCIPALS
 
 __all__ = ["Target", "caller_policy", "resolve_target"]
 
 
 async def resolve_target(request: web.Request) -> Target:
     """The ``{user}`` of the path as seen by the caller; 404 for unknown or outsiders."""
-    return await resolve(request.app[STORE], current_user(request), request.match_info["user"])
+    return await resolve(request.app[PRINCIPALS], current_user(request), request.match_info["user"])
 
 
 async def caller_policy(request: web.Request) -> Policy:
-    return await account_policy(request.app[STORE], current_user(request).account_id)
+    return await account_policy(request.app[PRINCIPALS], current_user(request).account_id)

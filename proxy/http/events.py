@@ -1,5 +1,6 @@
 """Events and free/busy over the JSON API: thin callers of :mod:`proxy.actions.calendar`,
-where every answer goes through ``redact`` for the caller."""
+where every answer goes through ``redact`` for the caller; reads answer with an ETag of
+the bytes sent and 304 for ``If-None-Match``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from aiohttp import web
 
 from proxy.actions import calendar as actions
 from proxy.core.access import check_scheduler
+from proxy.http.conditional import json_answer
 from proxy.http.context import resolve_target
 from proxy.http.event_input import parse_event_draft
 from proxy.http.input import json_body, query_window
 from proxy.http.keys import deps
 from proxy.redaction import VisibleEvent
-from proxy.render.freebusy import freebusy_json
 from proxy.render.json import event_json
 
 
@@ -20,15 +21,15 @@ async def list_events(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     actions.check_events_read(target)  # 403 for colleagues, before the window is read
     start, end = query_window(request)
-    visible = await actions.visible_events(deps(request.app), target, start, end,
-                                           request.query.get("calendar"))
-    return web.json_response({"events": [event_json(v) for v in visible]})
+    answer = await actions.events_answer(deps(request.app), target, start, end,
+                                         request.query.get("calendar"))
+    return json_answer(request, answer)
 
 
 async def get_event(request: web.Request) -> web.Response:
     target = await resolve_target(request)
-    _, visible = await actions.find_event(deps(request.app), target, request.match_info["id"])
-    return web.json_response(event_json(visible))
+    answer = await actions.event_answer(deps(request.app), target, request.match_info["id"])
+    return json_answer(request, answer)
 
 
 def _written(event_id: str, visible: VisibleEvent | None) -> dict[str, object]:
@@ -63,5 +64,5 @@ async def freebusy(request: web.Request) -> web.Response:
     target = await resolve_target(request)
     actions.visible_busy_allowed(target)
     start, end = query_window(request)
-    visible = await actions.visible_busy(deps(request.app), target, start, end)
-    return web.json_response(freebusy_json(visible))
+    return json_answer(request, await actions.busy_answer(deps(request.app), target, start,
+                                                          end))

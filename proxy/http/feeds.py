@@ -24,6 +24,7 @@ from proxy.core.mirror import MirroredEvent
 from proxy.core.policy import load_policy
 from proxy.errors import NotFound
 from proxy.http.auth import current_user
+from proxy.http.conditional import etag_matches
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
 from proxy.http.keys import CALENDARS, SETTINGS, STORE, deps
 from proxy.http.views import feed_json
@@ -107,7 +108,7 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     calendars = await service.fresh_calendars(feed.owner_id)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     fingerprint = (feed.detail, feed.include_private, feed.past_days, feed.future_days,
-                   today, tuple((c.id, c.version) for c in calendars))
+                   today, tuple(c.content_key for c in calendars))
     cache: dict[str, Rendered] = request.app[FEED_CACHE]
     cached = cache.get(feed.id)
     if cached is not None and cached.fingerprint == fingerprint:
@@ -146,10 +147,9 @@ def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None,
 
 
 def _not_modified(request: web.Request, rendered: Rendered) -> bool:
-    match = request.headers.get("If-None-Match")
+    match = etag_matches(request, rendered.etag)
     if match is not None:
-        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
-        return rendered.etag in tags or "*" in tags
+        return match
     since = request.headers.get("If-Modified-Since")
     if since is None:
         return False

@@ -140,7 +140,9 @@ def to_event(item: CalendarItem, calendar_id: str, service: Service,
     conference = find_meeting_link(location, description)
     recurrence, provider_id = None, str(item.id)
     if master_id is not None and item.type in ("Occurrence", "Exception"):
-        original = _plain(item.original_start or item.start)
+        # RecurrenceId is the slot the occurrence was generated for; a moved one's Start
+        # is its new time
+        original = _plain(item.recurrence_id or item.original_start or item.start)
         recurrence = Recurrence(master_id, original.astimezone(zone(time_zone)),
                                 item.type == "Exception")
         provider_id = occurrence_id(master_id, original)

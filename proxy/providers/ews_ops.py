@@ -27,8 +27,9 @@ from proxy.providers.ews_services import RawFindItem
 
 EVENT_FIELDS = (
     "subject", "body", "sensitivity", "categories", "datetime_created", "last_modified_time",
-    "uid", "start", "end", "original_start", "is_all_day", "legacy_free_busy_status",
-    "location", "is_cancelled", "type", "organizer", "required_attendees",
+    "uid", "recurrence_id", "start", "end", "original_start", "is_all_day",
+    "legacy_free_busy_status", "location", "is_cancelled", "type", "organizer",
+    "required_attendees",
     "optional_attendees", "resources", "_start_timezone", "_end_timezone",
     "appointment_sequence_number",
 )

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import orjson
 
 from proxy.core.model import Attendee, Contact
 from proxy.core.timeutil import format_moment
 from proxy.redaction import VisibleEvent
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON (orjson: several times faster than the standard library). Text that
+    is not valid Unicode (a lone surrogate a provider sent escaped) is written escaped, as
+    the standard library does, instead of failing."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def event_json(event: VisibleEvent) -> dict[str, Any]:

@@ -59,6 +59,9 @@ class Store(Protocol):
     async def create_token(self, user_id: str) -> str:
         """Issue a new random token and return it; only its hash is stored."""
     async def user_for_token(self, token: str) -> User | None: ...
+    async def revoke_token(self, token: str) -> bool:
+        """Forget the token (``False`` if unknown); it stops authenticating at once here and
+        within the principal cache's time on other instances."""
 
     # --- integrations (credentials encrypted with the secret key) ------------------------
     async def create_integration(
@@ -165,6 +168,7 @@ class Store(Protocol):
         """The provider of the flow (spent now), if the same browser is back in time."""
     async def is_sign_in_state(self, state: str) -> bool: ...
     async def user_for_identity(self, issuer: str, subject: str) -> User | None: ...
+    async def identities_of(self, user_id: str) -> list[tuple[str, str]]: ...
     async def bind_identity(self, issuer: str, subject: str, user_id: str) -> None:
         """``Conflict`` when (issuer, subject) is bound to another user."""
     # --- change notifications (DESIGN §11; see proxy.store.sql_notifications) ------------

@@ -107,6 +107,14 @@ class CalendarRecord:
     time_zone: str | None = None
     #: grows whenever the mirrored events of this calendar change (feeds cache on it)
     version: int = 0
+    #: random per calendar row, so that ``(id, incarnation, version)`` never repeats even
+    #: when a calendar is removed and added again under its derived id
+    incarnation: str = ""
+
+    @property
+    def content_key(self) -> tuple[str, str, int]:
+        """Names the mirrored content of this calendar: equal keys, equal events."""
+        return (self.id, self.incarnation, self.version)
 
 
 @dataclass(frozen=True, slots=True)

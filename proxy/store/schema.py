@@ -157,6 +157,8 @@ calendars = Table(
     Column("time_zone", String(100)),
     # bumped whenever the calendar's mirrored events change: cheap "did anything change?"
     Column("version", Integer, nullable=False, server_default="0"),
+    # random per calendar row: (id, incarnation, version) never repeats (read caches)
+    Column("incarnation", String(64), nullable=False, server_default=""),
     UniqueConstraint("integration_id", "provider_id", name="uq_calendars_provider"),
 )
 

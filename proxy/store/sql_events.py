@@ -26,7 +26,7 @@ from proxy.store.codec import event_from_json, event_to_json
 from proxy.store.records import CalendarRecord
 from proxy.store.schema import calendars as calendar_table
 from proxy.store.schema import events, integrations
-from proxy.store.sql_base import StoreBase, chunks
+from proxy.store.sql_base import StoreBase, chunks, new_id
 
 #: kinds returned by ``events_in_range`` whatever their own times (the core needs every
 #: master to expand series, and every exception and cancellation to apply them)
@@ -35,7 +35,7 @@ ALWAYS_LOADED = ("master", "exception", "cancelled")
 
 def event_kind(event: Event) -> str:
     """single, master, occurrence, exception or cancelled (a cancelled occurrence)."""
-    if event.rrule:
+    if event.is_series_master:
         return "master"
     if event.recurrence is None:
         return "single"
@@ -75,7 +75,7 @@ def _calendar(row: Row[Any]) -> CalendarRecord:
         id=row.id, integration_id=row.integration_id, provider_id=row.provider_id,
         name=row.name, is_primary=bool(row.is_primary), can_write=bool(row.can_write),
         synced=bool(row.synced), cursor=row.cursor, synced_at=row.synced_at,
-        time_zone=row.time_zone, version=row.version)
+        time_zone=row.time_zone, version=row.version, incarnation=row.incarnation)
 
 
 async def _bump(conn: AsyncConnection, calendar_id: str) -> None:
@@ -151,7 +151,8 @@ class EventOps(StoreBase):
         await conn.execute(insert(calendar_table).values(
             id=calendar_public_id(integration_id, cal.provider_id),
             integration_id=integration_id, provider_id=cal.provider_id,
-            synced=cal.is_primary or synced_by_default, cursor=None, synced_at=None, **values))
+            synced=cal.is_primary or synced_by_default, cursor=None, synced_at=None,
+            incarnation=new_id(), **values))
 
     async def list_calendars(self, integration_ids: Sequence[str]) -> list[CalendarRecord]:
         """The calendars of these integrations, primary ones first, then by name."""

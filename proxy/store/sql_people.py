@@ -144,6 +144,18 @@ class PeopleOps(StoreBase):
         self._announce(Topic.USER, user_id)
         return token
 
+    async def revoke_token(self, token: str) -> bool:
+        """Forget the token; ``False`` if it was unknown. Announced as a change of its user,
+        so cached lookups of it are dropped at once (see :mod:`proxy.cache`)."""
+        digest = sha256_hex(token)
+        async with self._write() as conn:
+            user_id = await conn.scalar(delete(api_tokens).where(
+                api_tokens.c.token_hash == digest).returning(api_tokens.c.user_id))
+        if user_id is None:
+            return False
+        self._announce(Topic.USER, user_id)
+        return True
+
     async def user_for_token(self, token: str) -> User | None:
         if not token.startswith(TOKEN_PREFIX):
             return None

@@ -8,9 +8,10 @@ without waiting for a sync.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent
@@ -26,18 +27,27 @@ from proxy.sync.driver import Syncer, mirror_event, sync_window
 Owned = tuple[Integration, CalendarRecord]
 
 
+class Lookups(Protocol):
+    """Where the service reads integrations and calendar records: the store itself, or
+    the read path's announcement-invalidated cache of it (:class:`proxy.cache.Principals`)."""
+
+    async def list_integrations(self, user_id: str) -> list[Integration]: ...
+    async def list_calendars(self, integration_ids: Sequence[str]) -> list[CalendarRecord]: ...
+
+
 class CalendarService:
     def __init__(self, store: Store, settings: Settings, connections: Connections,
-                 syncer: Syncer) -> None:
+                 syncer: Syncer, lookups: Lookups | None = None) -> None:
         self.store, self.settings = store, settings
         self.connections, self.syncer = connections, syncer
+        self.lookups: Lookups = store if lookups is None else lookups
 
     # --- integrations and calendars ----------------------------------------------------
     async def serving_integrations(self, owner_id: str,
                                    kind: Literal["calendar", "contacts"]) -> list[Integration]:
         """The owner's connected integrations granted ``kind``; 409 when all of them are
         suspended, 403 when none was granted access to ``kind``."""
-        integrations = await self.store.list_integrations(owner_id)
+        integrations = await self.lookups.list_integrations(owner_id)
         live = [i for i in integrations if i.status is IntegrationStatus.CONNECTED]
         granted = [i for i in live if getattr(i.granted, kind) is not Access.NONE]
         if granted:
@@ -59,7 +69,7 @@ class CalendarService:
         return [pair for found in results for pair in found]
 
     async def _calendars_of(self, integration: Integration, refresh: bool) -> list[Owned]:
-        records = await self.store.list_calendars([integration.id])
+        records = await self.lookups.list_calendars([integration.id])
         if refresh or not records:
             provider = await self.connections.provider(integration)
             upstream = await provider.list_calendars()
@@ -83,24 +93,33 @@ class CalendarService:
         raise NotFound("calendar_id: no such calendar", "calendar_not_found")
 
     # --- reads ---------------------------------------------------------------------------
-    async def occurrences(self, owner_id: str, start: datetime, end: datetime,
-                          calendar_id: str | None = None) -> list[MirroredEvent]:
+    async def readable(self, owner_id: str, calendar_id: str | None = None) -> list[Owned]:
+        """The owner's synced calendars (or just ``calendar_id``), brought up to date: a
+        calendar whose ``synced_at`` is older than the freshness window syncs first, and
+        then its record (new version, new ``synced_at``) is read again."""
         pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
         if calendar_id is not None:
             pairs = [p for p in pairs if p[1].id == calendar_id]
             if not pairs:
                 raise NotFound("calendar: no such synced calendar", "calendar_not_found")
-        await self._refresh(pairs)
-        ids = [p[1].id for p in pairs]
+        if not await self._refresh(pairs):
+            return pairs
+        wanted = {p[1].id for p in pairs}
+        return [p for p in await self.calendars(owner_id) if p[1].id in wanted]
+
+    async def calendar_occurrences(self, calendar: CalendarRecord, start: datetime,
+                                   end: datetime) -> list[MirroredEvent]:
+        """One calendar's occurrences overlapping [start, end), sorted (series expanded)."""
+        return expand(await self.store.events_in_range([calendar.id], start, end), start, end)
+
+    async def occurrences(self, owner_id: str, start: datetime, end: datetime,
+                          calendar_id: str | None = None) -> list[MirroredEvent]:
+        ids = [p[1].id for p in await self.readable(owner_id, calendar_id)]
         return expand(await self.store.events_in_range(ids, start, end), start, end)
 
     async def fresh_calendars(self, owner_id: str) -> list[CalendarRecord]:
         """The owner's synced calendars, brought up to date, with their mirror versions."""
-        pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
-        await self._refresh(pairs)
-        wanted = {p[1].id for p in pairs}
-        records = await self.store.list_calendars(list({p[0].id for p in pairs}))
-        return sorted((r for r in records if r.id in wanted), key=lambda r: r.id)
+        return sorted((p[1] for p in await self.readable(owner_id)), key=lambda r: r.id)
 
     async def feed_items(self, calendars: list[CalendarRecord], start: datetime,
                          end: datetime) -> list[MirroredEvent]:
@@ -108,21 +127,30 @@ class CalendarService:
         items = await self.store.events_in_range([c.id for c in calendars], start, end)
         return sorted(items, key=lambda i: i.id)
 
-    async def _refresh(self, pairs: list[Owned]) -> None:
+    async def _refresh(self, pairs: list[Owned]) -> bool:
+        """Sync the stale calendars among ``pairs``; ``False`` when all were fresh (then
+        nothing was asked of a provider or the store)."""
+        now = datetime.now(UTC)
         by_integration: dict[str, tuple[Integration, list[CalendarRecord]]] = {}
         for integration, record in pairs:
-            by_integration.setdefault(integration.id, (integration, []))[1].append(record)
+            if not self.syncer.is_fresh(record.synced_at, now):
+                by_integration.setdefault(integration.id, (integration, []))[1].append(record)
+        if not by_integration:
+            return False
 
         async def refresh(integration: Integration, records: list[CalendarRecord]) -> None:
             provider = await self.connections.provider(integration)
             await self.syncer.ensure_fresh(integration, provider, records)
 
         await asyncio.gather(*(refresh(i, records) for i, records in by_integration.values()))
+        return True
 
     async def event(self, owner_id: str, event_id: str) -> MirroredEvent:
         """One event or occurrence of the owner, by public id."""
-        pairs = [p for p in await self.calendars(owner_id) if p[1].synced]
-        await self._refresh(pairs)
+        return await self.event_in(await self.readable(owner_id), event_id)
+
+    async def event_in(self, pairs: list[Owned], event_id: str) -> MirroredEvent:
+        """One event or occurrence of these (fresh) calendars, by public id."""
         found = await self.store.get_event(event_id)
         if found is not None and found.calendar_id in {p[1].id for p in pairs}:
             return found

@@ -98,7 +98,7 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
 async def running(database_url: str, search_path: str | None = None,
                   **overrides: Any) -> AsyncIterator[Live]:
     """calproxy on loopback over ``database_url``, with the identity emulator beside it
-    (``overrides``: settings to change)."""
+    (``overrides`` replace settings, e.g. a freshness window for the cache tests)."""
     identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
     idp = TestServer(identity.app(), host="127.0.0.1")
     await idp.start_server()

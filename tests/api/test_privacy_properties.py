@@ -4,14 +4,18 @@ Generated calendars (any sensitivity, show-as, recurrence; every text field of p
 events carrying a marker) are served by the live API; the assistant (delegate without
 private access), a colleague and an outsider then read every output: ``/events``,
 ``/events/{id}``, ``/freebusy``, the error answers of refused writes, and the owner's
-feeds at ``busy`` and ``limited`` detail.
+feeds at ``busy`` and ``limited`` detail. The cached read path is held to the same:
+callers interleaved over one mirror each get their own answer, and a change to a hidden
+field moves the owner's ETag but not the assistant's or a colleague's.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from proxy.core.model import (
@@ -107,3 +111,66 @@ async def test_no_private_marker_leaks(world: Live, items: tuple[Event, ...]) ->
         status, body, _ = await world.call("chief", "GET",
                                            f"/v1/users/exec@acme.example/events?{WINDOW}")
         assert status == 200 and MARK in repr(body)
+
+
+OWNER_EVENTS = f"/v1/users/exec@acme.example/events?{WINDOW}"
+OWNER_FREEBUSY = f"/v1/users/exec@acme.example/freebusy?{WINDOW}"
+readers = st.lists(st.sampled_from(["exec", "assistant", "chief", "colleague"]),
+                   min_size=4, max_size=10)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(items=calendars, order=readers)
+async def test_cached_answers_follow_the_caller(world: Live, items: tuple[Event, ...],
+                                                order: list[str]) -> None:
+    """Interleaved callers over one mirror: each always gets its own answer (the owner's
+    cached answer, or its ETag, never serves the assistant or a colleague)."""
+    reset(world, items)
+    first: dict[str, tuple[int, Any, str | None]] = {}
+    for who in order:
+        for path in (OWNER_EVENTS, OWNER_FREEBUSY):
+            status, body, response = await world.call(who, "GET", path)
+            if who in ("assistant", "colleague"):
+                assert MARK not in repr(body), who
+            seen = first.setdefault(f"{who} {path}", (status, body, response.headers.get(
+                "ETag")))
+            assert (status, body) == seen[:2], who
+    owners = (await world.call("exec", "GET", OWNER_EVENTS))[2].headers["ETag"]
+    for who in ("assistant", "chief"):
+        mine = (await world.call(who, "GET", OWNER_EVENTS))[2].headers["ETag"]
+        if mine == owners:
+            continue  # the very same bytes (nothing private in the window)
+        status, body, _ = await world.call(who, "GET", OWNER_EVENTS,
+                                           headers={"If-None-Match": owners})
+        assert status == 200 and (who == "chief" or MARK not in repr(body)), who
+
+
+def _hide_differently(event: Event) -> Event:
+    return replace(event, title=f"{event.title} changed {MARK}",
+                   description=f"{event.description} {MARK}more", location=f"elsewhere {MARK}",
+                   attendees=(*event.attendees, Attendee("new", f"new{MARK}@example.com")))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(items=calendars)
+async def test_a_hidden_change_moves_the_owners_etag_only(world: Live,
+                                                          items: tuple[Event, ...]) -> None:
+    """A private event's hidden fields change upstream: after the sync the owner's
+    ``/events`` ETag moves, the assistant's and the colleague's free/busy ETag do not (and
+    their conditional requests answer 304)."""
+    hidden = [e for e in items if e.is_private and e.show_as is not ShowAs.FREE]
+    assume(hidden)
+    reset(world, items)
+    before = {who: (await world.call(who, "GET", path))[2].headers["ETag"]
+              for who, path in (("exec", OWNER_EVENTS), ("assistant", OWNER_EVENTS),
+                                ("colleague", OWNER_FREEBUSY))}
+    for event in hidden:
+        world.backend.put_event(world.mailbox("exec"), _hide_differently(event))
+    status, _, response = await world.call("exec", "GET", OWNER_EVENTS)
+    assert status == 200 and response.headers["ETag"] != before["exec"]
+    for who, path in (("assistant", OWNER_EVENTS), ("colleague", OWNER_FREEBUSY)):
+        status, _, response = await world.call(who, "GET", path,
+                                               headers={"If-None-Match": before[who]})
+        assert status == 304 and response.headers["ETag"] == before[who], who

@@ -20,6 +20,7 @@ from proxy.core.model import (
 )
 from proxy.errors import CursorExpired
 from proxy.providers.base import Window
+from proxy.providers.ews_normalize import occurrence_id
 from tests.fixtures.ews_harness import USER, EwsHarness, ews_harness
 from tests.providers.contract import window
 
@@ -227,3 +228,25 @@ async def test_view_pages_within_the_find_count_limit(harness: EwsHarness) -> No
     events, _ = await full(harness)
     assert set(events) == seeded
     assert harness.emu.calls["FindItem"] == 3  # from 0 h, from 2 h, from 4 h
+
+
+async def test_moved_occurrence_keeps_its_original_slot(harness: EwsHarness) -> None:
+    """A weekly Thursday 09:00 meeting, one occurrence moved to Friday 13:00: its
+    original start is the Thursday slot (RecurrenceId), not its new start."""
+    emu, monday = harness.emu, monday_at_nine_berlin()
+    thursday = monday + timedelta(days=3)
+    master = emu.add_series(USER, "Sync", thursday, thursday + timedelta(hours=1),
+                            days=("Thursday",), count=4, time_zone="Europe/Berlin")
+    slot = emu.occurrence_starts(USER, master)[1]
+    friday = (slot.astimezone(ZoneInfo("Europe/Berlin")) + timedelta(days=1)).replace(hour=13)
+    emu.modify_occurrence(USER, master, slot, start=friday, end=friday + timedelta(hours=1))
+    events, _ = await full(harness)
+    [moved] = [e for e in events.values() if e.recurrence and e.recurrence.is_exception]
+    assert moved.start == friday and moved.start.weekday() == 4 and moved.start.hour == 13
+    assert moved.recurrence.original_start == slot
+    assert moved.recurrence.original_start.weekday() == 3
+    assert moved.recurrence.original_start.hour == 9
+    assert moved.provider_id == occurrence_id(master, slot)
+    plain = sorted(e.recurrence.original_start for e in events.values()
+                   if e.recurrence and not e.recurrence.is_exception)
+    assert plain == [s for n, s in enumerate(emu.occurrence_starts(USER, master)) if n != 1]
