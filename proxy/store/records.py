@@ -118,6 +118,23 @@ class CalendarRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    """A client's subscription to changes of one owner's calendar (DESIGN §11)."""
+
+    id: str
+    subscriber_id: str
+    owner_id: str
+    url: str
+    status: str  # active | disabled
+    created: datetime
+    #: the change-log entry last delivered; the next delivery is the first after it
+    delivered_seq: int
+    attempts: int = 0
+    failing_since: datetime | None = None
+    next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncTarget:
     """Something the background scheduler keeps fresh: a synced calendar (``key`` is its
     id) or an integration's contacts (``key`` is the integration id)."""

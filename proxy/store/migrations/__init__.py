@@ -31,6 +31,7 @@ from proxy.store.migrations import (
     v3_portal,
     v4_sync_leases,
     v6_calendar_incarnation,
+    v9_notifications,
 )
 
 #: arbitrary constant naming calproxy's migration lock among PostgreSQL advisory locks
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "portal: sessions, login links, sign-in flows, identities", v3_portal.apply),
     Migration(4, "sync leases: one round per calendar across instances", v4_sync_leases.apply),
     Migration(6, "calendars.incarnation for read caches", v6_calendar_incarnation.apply),
+    Migration(9, "change notifications: webhooks, snapshots, change log", v9_notifications.apply),
 )
 
 
