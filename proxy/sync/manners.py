@@ -134,8 +134,8 @@ class _Polite:
         async with self.manners.turn(self.service, self.key):
             return await getattr(self.inner, name)(*args)
 
-    async def check(self) -> None:
-        await self._call("check")
+    async def check(self) -> Any:
+        return await self._call("check")
 
     async def list_calendars(self) -> Any:
         return await self._call("list_calendars")
@@ -152,8 +152,8 @@ class _Polite:
     async def update_event(self, calendar_id: str, event_id: str, draft: Any) -> Any:
         return await self._call("update_event", calendar_id, event_id, draft)
 
-    async def delete_event(self, calendar_id: str, event_id: str) -> None:
-        await self._call("delete_event", calendar_id, event_id)
+    async def delete_event(self, calendar_id: str, event_id: str) -> Any:
+        return await self._call("delete_event", calendar_id, event_id)
 
     async def occurrence_id(self, calendar_id: str, series_id: str, original_start: Any) -> Any:
         return await self._call("occurrence_id", calendar_id, series_id, original_start)
