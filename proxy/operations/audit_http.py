@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from proxy.http.auth import current_user
 from proxy.http.context import TARGET
 from proxy.http.keys import AUDIT, SETTINGS, STORE
 from proxy.operations.audit import REFUSED, audit
-from proxy.store.records import User
+from proxy.store.records import User, Webhook
 
 #: records one answer lists at most (oldest first: page on with ``since``)
 LIMIT = 1000
@@ -60,6 +60,27 @@ async def audit_refusals(request: web.Request, handler: Any) -> web.StreamRespon
 def audit_sign_in(app: web.Application, user: User) -> None:
     """The portal's one call: ``user`` signed in (``portal.sign_in`` on their trail)."""
     audit(app.get(AUDIT), "portal.sign_in", user, user, None)
+
+
+def audit_webhook(request: web.Request, action: str, webhook: Webhook,
+                  owner: User | None) -> None:
+    """A webhook on ``owner``'s calendar was created or removed by the caller."""
+    audit(request.app.get(AUDIT), action, current_user(request), owner, webhook.id)
+
+
+async def removal_recorder(request: web.Request, webhook_id: str) -> Callable[[], None]:
+    """Looks the caller's webhook up before it goes; the returned call records its
+    removal (made only once the removal succeeded)."""
+    store = request.app[STORE]
+    hook = next((h for h in await store.list_webhooks(current_user(request).id)
+                 if h.id == webhook_id), None)
+    owner = await store.get_user(hook.owner_id) if hook is not None else None
+
+    def record() -> None:
+        if hook is not None:
+            audit_webhook(request, "webhook.removed", hook, owner)
+
+    return record
 
 
 def _since(request: web.Request) -> datetime:

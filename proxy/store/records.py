@@ -139,3 +139,20 @@ class AuditRecord:
         return {"id": self.id, "at": self.at.isoformat().replace("+00:00", "Z"),
                 "actor": self.actor, "action": self.action, "owner": self.owner,
                 "target": self.target, "result": self.result}
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A client's subscription to changes of one owner's calendar (DESIGN §11)."""
+
+    id: str
+    subscriber_id: str
+    owner_id: str
+    url: str
+    status: str  # active | disabled
+    created: datetime
+    #: the change-log entry last delivered; the next delivery is the first after it
+    delivered_seq: int
+    attempts: int = 0
+    failing_since: datetime | None = None
+    next_attempt: datetime | None = None

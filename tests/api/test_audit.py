@@ -96,7 +96,7 @@ async def test_admins_see_the_accounts_records(world: Live) -> None:
     assert ("feed.revoked", EXEC, feed["id"]) in seen
     assert {a for a, *_ in seen} >= {"event.read_private", "event.write_refused",
                                      "event.read_refused", "event.created"}
-    status, other, _ = await world.call("outsider", "GET", "/v1/account/audit")
+    status, _, _ = await world.call("outsider", "GET", "/v1/account/audit")
     assert status == 403
 
 
