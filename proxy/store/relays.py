@@ -65,6 +65,10 @@ class _Relay:
     def publish(self, change: Change) -> None:
         self._queue.put_nowait(change)
 
+    async def flush(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), FLUSH_SECONDS)
+
     def _payload(self, change: Change) -> str:
         return f"{self.origin}|{change.topic.value}|{change.key}"
 
@@ -103,8 +107,7 @@ class _Relay:
         raise NotImplementedError
 
     async def close(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), FLUSH_SECONDS)
+        await self.flush()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
