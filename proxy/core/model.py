@@ -182,7 +182,8 @@ class Event:
 
     @property
     def is_series_master(self) -> bool:
-        return bool(self.rrule)
+        """A master with a rule, or a listed one (whose rule may not have converted)."""
+        return bool(self.rrule) or self.occurrences_listed
 
 
 @dataclass(frozen=True, slots=True)

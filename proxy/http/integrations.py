@@ -9,10 +9,10 @@ from aiohttp import web
 from proxy.actions import integrations as actions
 from proxy.core.model import Service
 from proxy.core.policy import parse_permissions
-from proxy.errors import BadRequest
+from proxy.errors import BadRequest, CalproxyError
 from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
-from proxy.http.keys import STORE, deps
+from proxy.http.keys import CALLBACK_LANDING, STORE, deps
 from proxy.http.views import integration_json
 from proxy.store.records import Integration
 
@@ -58,10 +58,22 @@ async def delete_integration(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def oauth_callback(request: web.Request) -> web.Response:
-    """The redirect target: trade the code for tokens and check the mailbox."""
-    integration = await finish_callback(request)
-    return web.json_response(integration_json(integration))
+async def oauth_callback(request: web.Request) -> web.StreamResponse:
+    """The redirect target: trade the code for tokens and check the mailbox.
+
+    A browser that started the dance in the portal lands back on its page (the portal's
+    ``CALLBACK_LANDING`` decides); anyone else gets the API's JSON.
+    """
+    landing = request.app.get(CALLBACK_LANDING)
+    try:
+        integration = await finish_callback(request)
+    except CalproxyError as exc:
+        answer = await landing(request, None, exc) if landing else None
+        if answer is None:
+            raise
+        return answer
+    answer = await landing(request, integration, None) if landing else None
+    return answer or web.json_response(integration_json(integration))
 
 
 async def finish_callback(request: web.Request) -> Integration:

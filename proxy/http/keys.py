@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 from aiohttp import web
 
@@ -9,8 +11,10 @@ from proxy.actions.deps import Deps
 from proxy.actions.reads import Reader
 from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
+from proxy.errors import CalproxyError
 from proxy.providers import Registry
 from proxy.store.interface import Store
+from proxy.store.records import Integration
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
 
@@ -23,6 +27,12 @@ CALENDARS = web.AppKey("calendars", CalendarService)
 PRINCIPALS = web.AppKey("principals", Principals)
 READ_CACHES = web.AppKey("read_caches", ReadCaches)
 READER = web.AppKey("reader", Reader)
+
+#: how a browser that finished an integration's OAuth dance is answered (the portal sets
+#: it): given the integration or the refusal, a response, or ``None`` for the API's JSON
+Landing = Callable[[web.Request, Integration | None, CalproxyError | None],
+                   Awaitable[web.StreamResponse | None]]
+CALLBACK_LANDING: web.AppKey[Landing] = web.AppKey("callback_landing")
 
 
 def deps(app: web.Application) -> Deps:

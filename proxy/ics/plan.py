@@ -86,7 +86,7 @@ def plan_feed(
     singles: list[VisibleEvent] = []
     children: list[VisibleEvent] = []
     for event in {e.id: e for e in events}.values():
-        if event.rrule:
+        if event.rrule or event.occurrences_listed:
             if _publishable(event, detail):
                 series[event.id] = _Series(event)
         elif event.recurrence is not None:

@@ -16,10 +16,13 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from proxy.portal import home, signin
+from proxy.http.keys import CALLBACK_LANDING
+from proxy.portal import home, integrations, oidc_flow, signin
 from proxy.portal.errors import error_pages_middleware
 from proxy.portal.forgery import FIELD, forgery_middleware
 from proxy.portal.headers import STATIC_PREFIX, security_headers_middleware
+from proxy.portal.oidc import KeyCache
+from proxy.portal.pages import PAGE_ROUTES
 from proxy.portal.sessions import session_middleware
 
 HERE = Path(__file__).parent
@@ -31,6 +34,8 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/portal/login/{secret}", signin.login_link_page),
     ("POST", "/portal/login/{secret}", signin.use_login_link),
     ("POST", "/portal/sign-out", signin.sign_out_handler),
+    ("POST", "/portal/sign-in/{provider}", oidc_flow.start),
+    *PAGE_ROUTES,
 ]
 
 
@@ -46,6 +51,8 @@ def setup_portal(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.globals["csrf_field"] = csrf_field
+    app[oidc_flow.KEYS] = KeyCache()
+    app[CALLBACK_LANDING] = integrations.callback_landing
     app.router.add_static(STATIC_PREFIX, HERE / "static", append_version=False)
     app.middlewares.extend([security_headers_middleware, error_pages_middleware,
                             session_middleware, forgery_middleware])

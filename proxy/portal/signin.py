@@ -14,12 +14,11 @@ from aiohttp import web
 from proxy.config import Settings
 from proxy.http.keys import SETTINGS, STORE
 from proxy.portal.landing import land
+from proxy.portal.oidc import PROVIDERS
 from proxy.portal.sessions import sign_out
 from proxy.portal.web import redirect, render, signed_in_user
 
 LINK_LIFETIME = timedelta(minutes=10)
-#: the sign-in providers, as (key in the URL, button label)
-PROVIDERS = (("microsoft", "Microsoft"), ("google", "Google"))
 NOTICES = {
     "signed-out": "You are signed out.",
 }
@@ -30,8 +29,9 @@ def login_link_url(settings: Settings, secret: str) -> str:
 
 
 def configured_providers(settings: Settings) -> list[dict[str, str]]:
-    ids = {"microsoft": settings.ms_client_id, "google": settings.google_client_id}
-    return [{"key": key, "label": label} for key, label in PROVIDERS if ids[key]]
+    """The "Sign in with ..." buttons: each provider whose client id is configured."""
+    return [{"key": p.key, "label": p.label} for p in PROVIDERS.values()
+            if p.configured(settings)]
 
 
 async def sign_in_page(request: web.Request) -> web.Response:

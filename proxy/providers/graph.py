@@ -4,9 +4,14 @@ Events are synced per calendar with ``calendarView/delta`` over the mirrored win
 full round pages through ``@odata.nextLink`` and ends with an ``@odata.deltaLink``; later
 rounds follow that link and get changes and ``@removed`` ids. Graph expands series in a
 calendarView, so this provider delivers occurrences and exceptions (with the series id and
-original start), never masters; deleted occurrences come back as removals. The sync
-cursor is a small JSON blob holding the link to follow and the window it was made for:
-when the mirrored window has moved on by more than a day, or Graph answers 410
+original start); deleted occurrences come back as removals. At the end of a round it also
+fetches the ``seriesMaster`` of every series with an occurrence in the round (each once,
+``GET /me/events/{id}`` with ``$select``) and delivers it with ``occurrences_listed`` and
+the RRULE of its ``patternedRecurrence``, so that feeds can publish the series as one
+VEVENT; a master whose pattern has no RRULE (or that is gone) is delivered as a removal.
+The sync cursor is a small JSON blob holding the link to follow and the window it was
+made for (and, between the pages of a round, the series still to fetch): when the
+mirrored window has moved on by more than a day, or Graph answers 410
 ``SyncStateNotFound``, :class:`CursorExpired` asks the driver for a full round.
 
 Requests are built with msgraph-sdk and sent through its middleware (see
@@ -17,6 +22,7 @@ Requests are built with msgraph-sdk and sent through its middleware (see
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,7 +38,7 @@ from proxy.core.model import (
     Event,
     EventDraft,
 )
-from proxy.errors import CursorExpired, UpstreamError
+from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
 from proxy.providers.base import (
     Capabilities,
     Connection,
@@ -53,6 +59,12 @@ from proxy.providers.graph_write import contact_body, event_body
 
 #: How far the mirrored window may move before a delta link is abandoned for a full round.
 WINDOW_SLACK = timedelta(days=1)
+#: what normalizing a series master reads (``$select`` of its fetch)
+MASTER_FIELDS = [
+    "id", "type", "subject", "body", "start", "end", "isAllDay", "originalStartTimeZone",
+    "originalEndTimeZone", "iCalUId", "location", "showAs", "sensitivity", "organizer",
+    "attendees", "categories", "onlineMeeting", "onlineMeetingUrl", "isCancelled",
+    "responseStatus", "recurrence", "createdDateTime", "lastModifiedDateTime"]
 
 
 class GraphProvider(DeliversOccurrences):
@@ -112,7 +124,33 @@ class GraphProvider(DeliversOccurrences):
             info = builder.with_url(state["u"]).to_get_request_information()
         body = await self.session.call(info, page_size=self.page_size)
         changed, removed = event_page(body, calendar_id)
-        return _sync_page(body, state, changed, removed)
+        pending = set(state.pop("m", ())) | {e.recurrence.series_id for e in changed
+                                             if e.recurrence is not None}
+        page = _sync_page(body, state, changed, removed, pending)
+        if not page.done or not pending:
+            return page
+        masters, gone = await self._masters(calendar_id, sorted(pending))
+        return replace(page, changed=changed + masters, removed=removed + gone)
+
+    async def _masters(self, calendar_id: str,
+                       ids: list[str]) -> tuple[tuple[Event, ...], tuple[str, ...]]:
+        """The series masters ``ids`` (fetched concurrently; the session caps requests
+        in flight); those without an RRULE, or gone meanwhile, as removals."""
+        found = await asyncio.gather(*(self._master(calendar_id, i) for i in ids))
+        masters = tuple(m for m in found if m is not None and m.rrule)
+        kept = {m.provider_id for m in masters}
+        return masters, tuple(i for i in ids if i not in kept)
+
+    async def _master(self, calendar_id: str, master_id: str) -> Event | None:
+        builder = self.me.events.by_event_id(master_id)
+        params = builder.EventItemRequestBuilderGetQueryParameters(select=MASTER_FIELDS)
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        try:
+            body = await self.session.call(info)
+        except UpstreamNotFound:
+            return None
+        master = one_event(body, calendar_id)
+        return master if master.occurrences_listed else None
 
     async def get_event(self, calendar_id: str, event_id: str) -> Event:
         builder = self._event(calendar_id, event_id)
@@ -185,18 +223,24 @@ def _read_cursor(cursor: str, calendar_id: str, window: Window) -> dict[str, Any
         raise CursorExpired("unreadable Graph sync cursor") from None
     if state.get("cal") != calendar_id or not isinstance(link, str):
         raise CursorExpired("the cursor belongs to another calendar")
+    pending = state.get("m", [])
+    if not isinstance(pending, list) or not all(isinstance(i, str) for i in pending):
+        raise CursorExpired("unreadable Graph sync cursor")
     if window.end - made_for[1] > WINDOW_SLACK or made_for[0] - window.start > WINDOW_SLACK:
         raise CursorExpired("the mirrored window moved on: a full round follows")
     return dict(state)
 
 
 def _sync_page(body: Any, state: dict[str, Any], changed: tuple[Event, ...],
-               removed: tuple[str, ...]) -> SyncPage:
+               removed: tuple[str, ...], pending: set[str]) -> SyncPage:
+    """The page, its cursor carrying the series whose masters the round still fetches
+    (only between pages: a round's last cursor is the bare delta link and window)."""
     next_link, delta_link = body.get("@odata.nextLink"), body.get("@odata.deltaLink")
     link = next_link or delta_link
     if not isinstance(link, str):
         raise UpstreamError("Graph answered a malformed delta page (no nextLink or deltaLink)")
-    cursor = json.dumps({**state, "u": link}, separators=(",", ":"))
+    carried = {"m": sorted(pending)} if next_link and pending else {}
+    cursor = json.dumps({**state, "u": link, **carried}, separators=(",", ":"))
     return SyncPage(changed, removed, cursor, done=not next_link)
 
 

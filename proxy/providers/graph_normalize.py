@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from proxy.core.model import (
 )
 from proxy.core.timeutil import iana_zone
 from proxy.errors import UpstreamError
+from proxy.providers.graph_recurrence import graph_rrule
 
 SHOW_AS = {"free": ShowAs.FREE, "tentative": ShowAs.TENTATIVE, "busy": ShowAs.BUSY,
            "oof": ShowAs.OUT_OF_OFFICE, "workingElsewhere": ShowAs.WORKING_ELSEWHERE,
@@ -55,9 +56,6 @@ _MIDNIGHT = time(0)
 _TAGS = re.compile(r"<[^>]*>")
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/tr)\b[^>]*>", re.I)
 _HIDDEN = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.I | re.S)
-_DAYS = {"sunday": "SU", "monday": "MO", "tuesday": "TU", "wednesday": "WE",
-         "thursday": "TH", "friday": "FR", "saturday": "SA"}
-_SETPOS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 
 class Malformed(ValueError):
@@ -150,32 +148,12 @@ def _recurrence(data: dict[str, Any], zone: ZoneInfo, all_day: bool) -> Recurren
     return Recurrence(str(data["seriesMasterId"]), local, kind == "exception")
 
 
-def rrule_of(recurrence: Any, all_day: bool) -> tuple[str, ...]:
-    """A Graph ``patternedRecurrence`` as one RFC 5545 RRULE value (series masters)."""
-    if not isinstance(recurrence, dict):
+def _master_rule(data: dict[str, Any], zone_name: str, all_day: bool) -> tuple[str, ...]:
+    """A seriesMaster's RRULE (empty when the pattern has none, or for other events)."""
+    if data.get("type") != "seriesMaster":
         return ()
-    pattern, rng = recurrence.get("pattern") or {}, recurrence.get("range") or {}
-    kind = pattern.get("type") or ""
-    freq = {"daily": "DAILY", "weekly": "WEEKLY"}.get(kind) or (
-        "MONTHLY" if "Monthly" in kind else "YEARLY")
-    parts = [f"FREQ={freq}", f"INTERVAL={int(pattern.get('interval') or 1)}"]
-    days = ",".join(_DAYS[d] for d in pattern.get("daysOfWeek") or () if d in _DAYS)
-    if days:
-        parts.append(f"BYDAY={days}")
-    if kind.startswith("relative") and days:
-        parts.append(f"BYSETPOS={_SETPOS.get(pattern.get('index') or 'first', 1)}")
-    if kind.endswith("Yearly"):
-        parts.append(f"BYMONTH={int(pattern.get('month') or 1)}")
-    if kind.startswith("absolute"):
-        parts.append(f"BYMONTHDAY={int(pattern.get('dayOfMonth') or 1)}")
-    if kind == "weekly":
-        parts.append(f"WKST={_DAYS.get(pattern.get('firstDayOfWeek') or 'sunday', 'SU')}")
-    if rng.get("type") == "numbered":
-        parts.append(f"COUNT={int(rng.get('numberOfOccurrences') or 1)}")
-    elif rng.get("type") == "endDate" and rng.get("endDate"):
-        until = date.fromisoformat(rng["endDate"]).strftime("%Y%m%d")
-        parts.append(f"UNTIL={until}" if all_day else f"UNTIL={until}T235959Z")
-    return (";".join(parts),)
+    rule = graph_rrule(data.get("recurrence"), all_day=all_day, time_zone=zone_name)
+    return (rule,) if rule else ()
 
 
 def event_from_graph(data: dict[str, Any], calendar_id: str) -> Event:
@@ -199,8 +177,8 @@ def event_from_graph(data: dict[str, Any], calendar_id: str) -> Event:
         join_url=conference.join_url if conference else None, conference=conference,
         categories=tuple(str(c) for c in data.get("categories") or ()),
         recurrence=_recurrence(data, zone, all_day),
-        rrule=rrule_of(data.get("recurrence"), all_day)
-        if data.get("type") == "seriesMaster" else (),
+        rrule=_master_rule(data, zone_name, all_day),
+        occurrences_listed=data.get("type") == "seriesMaster",
         created=_stamp(data.get("createdDateTime")),
         updated=_stamp(data.get("lastModifiedDateTime")),
     )

@@ -40,6 +40,9 @@ class Store(Protocol):
     async def ready(self) -> bool:
         """Whether the store answers a real read and every known migration is applied."""
 
+    async def stalest_syncs(self) -> dict[str, datetime]:
+        """Per service, the oldest sync time among synced calendars (for the sync lag)."""
+
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
     async def get_account(self, account_id: str) -> Account | None: ...
@@ -167,5 +170,6 @@ class Store(Protocol):
         """The provider of the flow (spent now), if the same browser is back in time."""
     async def is_sign_in_state(self, state: str) -> bool: ...
     async def user_for_identity(self, issuer: str, subject: str) -> User | None: ...
+    async def identities_of(self, user_id: str) -> list[tuple[str, str]]: ...
     async def bind_identity(self, issuer: str, subject: str, user_id: str) -> None:
         """``Conflict`` when (issuer, subject) is bound to another user."""

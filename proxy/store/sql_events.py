@@ -35,7 +35,7 @@ ALWAYS_LOADED = ("master", "exception", "cancelled")
 
 def event_kind(event: Event) -> str:
     """single, master, occurrence, exception or cancelled (a cancelled occurrence)."""
-    if event.rrule:
+    if event.is_series_master:
         return "master"
     if event.recurrence is None:
         return "single"

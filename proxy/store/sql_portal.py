@@ -174,6 +174,13 @@ class PortalOps(StoreBase):
                        & (identities.c.subject == subject)))).first()
         return _user(row) if row else None
 
+    async def identities_of(self, user_id: str) -> list[tuple[str, str]]:
+        """The (issuer, subject) pairs bound to the user."""
+        async with self._read() as conn:
+            rows = await conn.execute(select(identities.c.issuer, identities.c.subject)
+                                      .where(identities.c.user_id == user_id))
+            return [(r.issuer, r.subject) for r in rows]
+
     async def bind_identity(self, issuer: str, subject: str, user_id: str) -> None:
         """Bind (issuer, subject) to the user; ``Conflict`` when it is someone else's."""
         try:

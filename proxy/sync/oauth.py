@@ -42,6 +42,8 @@ class TokenSet:
     refresh_token: str | None
     expires_at: float
     scope: str
+    #: the OpenID Connect ID token, when ``openid`` was asked for (portal sign-in)
+    id_token: str | None = None
 
     def as_credentials(self) -> dict[str, str]:
         creds = {"access_token": self.access_token, "expires_at": str(self.expires_at)}
@@ -55,7 +57,6 @@ def start_authorization(
 ) -> Authorization:
     """Build the authorize URL with a fresh state and an S256 PKCE challenge."""
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     state = secrets.token_urlsafe(24)
     params = {
         "client_id": spec.client_id(settings) or "",
@@ -63,13 +64,19 @@ def start_authorization(
         "redirect_uri": settings.redirect_uri,
         "scope": " ".join(scopes),
         "state": state,
-        "code_challenge": challenge.decode().rstrip("="),
+        "code_challenge": pkce_challenge(verifier),
         "code_challenge_method": "S256",
         **spec.extra_authorize_params,
     }
     if login_hint:
         params["login_hint"] = login_hint
     return Authorization(f"{spec.authorize_url(settings)}?{urlencode(params)}", state, verifier)
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 challenge of a PKCE verifier (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 async def exchange_code(
@@ -119,6 +126,7 @@ async def _token_request(
         refresh_token=body.get("refresh_token"),
         expires_at=time.time() + float(body.get("expires_in", 3600)),
         scope=str(body.get("scope", "")),
+        id_token=body["id_token"] if isinstance(body.get("id_token"), str) else None,
     )
 
 
