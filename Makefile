@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean postgres
+.PHONY: demo test lint typecheck pytest browser-tests chromium bench clean postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m proxy demo
 
-test: $(STAMP) postgres lint typecheck pytest
+test: $(STAMP) postgres lint typecheck pytest browser-tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check proxy tests bench
@@ -25,6 +25,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+# Playwright's sync API does not mix with pytest-asyncio: the browser suite is its own run
+# (tests/conftest.py leaves tests/browser out of any run that has pytest-asyncio loaded).
+browser-tests: $(STAMP) chromium
+	$(BIN)/pytest -q tests/browser -p no:asyncio -p no:aiohttp -W ignore::pytest.PytestConfigWarning
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
