@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+#: a shared, loaded machine (CI or eight engineers): be patient before calling it a failure
+expect.set_options(timeout=15_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
