@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest browser-tests chromium bench clean postgres
+.PHONY: demo test lint typecheck pytest browser chromium bench clean postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m proxy demo
 
-test: $(STAMP) postgres lint typecheck pytest browser-tests
+test: $(STAMP) postgres lint typecheck pytest browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check proxy tests bench
@@ -26,13 +26,15 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-# Playwright's sync API does not mix with pytest-asyncio: the browser suite is its own run
-# (tests/conftest.py leaves tests/browser out of any run that has pytest-asyncio loaded).
-browser-tests: $(STAMP) chromium
-	$(BIN)/pytest -q tests/browser -p no:asyncio -p no:aiohttp -W ignore::pytest.PytestConfigWarning
+# The browser suite drives Debian's Chromium (no browser downloads here) and runs on its
+# own: Playwright's sync API does not mix with pytest-asyncio in one process.
+browser: $(STAMP) chromium
+	$(BIN)/pytest -q tests/browser -p no:aiohttp -p no:asyncio \
+	  -W ignore::pytest.PytestConfigWarning
 
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@test -x /usr/bin/chromium || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
@@ -42,4 +44,4 @@ bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results

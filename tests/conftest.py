@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,13 @@ def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The browser suite runs on its own, without pytest-asyncio (``make browser-tests``)."""
-    if collection_path.name == "browser" and config.pluginmanager.has_plugin("asyncio"):
+def pytest_ignore_collect(collection_path: object, config: pytest.Config) -> bool | None:
+    """The browser suite runs on its own (``pytest tests/browser -p no:aiohttp -p no:asyncio``):
+    Playwright's sync API and pytest-asyncio do not mix in one process."""
+    from pathlib import Path
+
+    path = Path(str(collection_path))
+    if path.name == "browser" and path.parent.name == "tests" \
+            and config.pluginmanager.has_plugin("asyncio"):
         return True
     return None

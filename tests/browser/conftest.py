@@ -1,19 +1,26 @@
 """Browser tests: Playwright's sync API driving Debian's Chromium against a live calproxy.
 
 Run on their own (``make test`` does): ``pytest tests/browser -p no:aiohttp -p no:asyncio``;
-Playwright's sync API does not mix with pytest-asyncio in one process.
+Playwright's sync API does not mix with pytest-asyncio in one process, so the main run
+skips this folder (``tests/conftest.py``). ``served`` is calproxy started as a subprocess
+(``python -m proxy serve``) over a fresh SQLite file, with the Microsoft, Google and
+Exchange emulators on free loopback ports and the demo's cast (:mod:`tests.browser.served`).
+Screenshots go to ``test-results/screenshots`` (ignored by git).
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-#: a shared, loaded machine (CI or eight engineers): be patient before calling it a failure
+from tests.browser.served import Served
+
+#: a shared, loaded machine (CI or several engineers): be patient before failing
 expect.set_options(timeout=15_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
@@ -35,3 +42,13 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """calproxy as a subprocess with the emulators and the demo's cast, for the session."""
+    server = Served(tmp_path_factory.mktemp("served"))
+    try:
+        yield server
+    finally:
+        server.close()
