@@ -21,6 +21,7 @@ from proxy.core.policy import (
     scopes_for,
 )
 from proxy.errors import BadRequest, CalproxyError, NotFound, Unprocessable
+from proxy.operations.audit import audit
 from proxy.providers.base import Connection, ServiceEntry
 from proxy.store.records import Integration, IntegrationStatus, User
 from proxy.sync.oauth import exchange_code, start_authorization
@@ -115,6 +116,7 @@ async def _connect_ews(deps: Deps, user: User, wanted: ConnectRequest, ews_url: 
                  "mailbox": mailbox_identity(None, user.email, urlsplit(ews_url).hostname)},
         credentials={"password": wanted.password, "username": wanted.username,
                      "ews_url": ews_url})
+    audit(deps.audit, "integration.connected", user, user, integration.id)
     return Connected(integration, None, [EWS_WARNING])
 
 
@@ -181,6 +183,7 @@ async def disconnect(deps: Deps, user: User, integration_id: str) -> None:
     integration = await own_integration(deps, user, integration_id)
     await deps.connections.forget(integration.id)
     await deps.store.delete_integration(integration.id)
+    audit(deps.audit, "integration.removed", user, user, integration.id)
 
 
 async def pending_for_state(deps: Deps, state: str) -> Integration:
@@ -225,6 +228,9 @@ async def finish_oauth(deps: Deps, integration: Integration, code: str) -> Integ
         integration.id, status=IntegrationStatus.CONNECTED, reason=None)
     with contextlib.suppress(CalproxyError):  # listed again at the first read otherwise
         await deps.calendars.calendars(integration.user_id, refresh=True)
+    owner = await store.get_user(integration.user_id) if deps.audit else None
+    if owner is not None:
+        audit(deps.audit, "integration.connected", owner, owner, integration.id)
     return integration
 
 
