@@ -172,6 +172,9 @@ class Settings:
     portal_session_hours: float = _setting(
         "CALPROXY_PORTAL_SESSION_HOURS", 12.0, _positive_hours,
         "a portal session ends after this many idle hours (a decimal number)")
+    metrics_token: str | None = _setting(
+        "CALPROXY_METRICS_TOKEN", None, _text,
+        "bearer token of `GET /metrics` (unset: no metrics endpoint)")
     log_format: str = _setting(
         "CALPROXY_LOG_FORMAT", "text", _log_format,
         "`text`, or `json`: one JSON object a line")

@@ -9,7 +9,8 @@ a secret), a fresh random one otherwise. It is answered in the response's
 Feed URLs carry their secret in the path and the OAuth callback carries a code and a
 state in its query; aiohttp's default access log would write all three to disk. This one
 logs the route's canonical path (``/feeds/{secret}.ics``), never the raw one, and no
-query string, with the method, status and duration as fields of their own.
+query string, with the method, status and duration as fields of their own. The same
+middleware counts each request in the app's metrics (:mod:`proxy.operations.metrics`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from proxy.logs import REQUEST_ID
+from proxy.operations.metrics import CURRENT, METRICS
 
 log = logging.getLogger("calproxy.access")
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
@@ -41,6 +43,8 @@ async def access_middleware(request: web.Request, handler: Any) -> web.StreamRes
     request_id = request_id_for(request)
     request[REQUEST_ID_KEY] = request_id
     token = REQUEST_ID.set(request_id)
+    metrics = request.app.get(METRICS)
+    metrics_token = CURRENT.set(metrics)
     started = time.perf_counter()
     status = 500
     try:
@@ -56,6 +60,9 @@ async def access_middleware(request: web.Request, handler: Any) -> web.StreamRes
         log.info("%s %s %s %.1fms", request.method, route, status, elapsed * 1000,
                  extra={"request_id": request_id, "method": request.method, "route": route,
                         "status": status, "duration_ms": round(elapsed * 1000, 3)})
+        if metrics is not None:
+            metrics.observe_request(route, request.method, status, elapsed)
+        CURRENT.reset(metrics_token)
         REQUEST_ID.reset(token)
 
 

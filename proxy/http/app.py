@@ -34,7 +34,8 @@ from proxy.http.keys import (
     SETTINGS,
     STORE,
 )
-from proxy.operations import health
+from proxy.operations import health, scrape
+from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
 from proxy.portal.routes import setup_portal
@@ -75,6 +76,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
     ("GET", "/healthz", health.healthz),
     ("GET", "/readyz", health.readyz),
+    ("GET", "/metrics", scrape.serve_metrics),
 ]
 
 
@@ -85,6 +87,7 @@ def create_app(settings: Settings, store: Store,
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
@@ -103,7 +106,9 @@ def create_app(settings: Settings, store: Store,
 async def _services(app: web.Application) -> AsyncIterator[None]:
     """Own the outbound HTTP session, provider connections and the store."""
     timeout = aiohttp.ClientTimeout(total=60, connect=10)
-    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as http:
+    CURRENT.set(app[METRICS])  # background tasks started from here on count in this app
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False,
+                                     trace_configs=[upstream_trace(app[SETTINGS])]) as http:
         app[HTTP] = http
         connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
         app[CONNECTIONS] = connections

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -33,6 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from proxy.config import Settings
 from proxy.core.model import Service
 from proxy.errors import Unprocessable
+from proxy.operations.metrics import count_upstream
 
 O365_HOST = "outlook.office365.com"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -170,6 +172,16 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 class GuardedAdapter(requests.adapters.HTTPAdapter):
     """A requests adapter whose every new connection passes :func:`runtime_address_allowed`."""
+
+    def send(self, *args: Any, **kwargs: Any) -> requests.Response:
+        """Every EWS request on the wire, counted in the metrics (``error``: no answer)."""
+        try:
+            response: requests.Response = super().send(*args, **kwargs)
+        except Exception:
+            count_upstream("ews", "error")
+            raise
+        count_upstream("ews", response.status_code)
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

@@ -62,6 +62,7 @@ from proxy.errors import (
     UpstreamThrottled,
     UpstreamTimeout,
 )
+from proxy.operations.metrics import count_upstream
 from proxy.providers.base import TokenSource
 
 MAX_CONCURRENCY = 4
@@ -114,6 +115,25 @@ class _BoundedRetryHandler(RetryHandler):
         return float(min(self.cap, 0.25 * 2 ** max(retry_count - 1, 0) + delay))
 
 
+class _CountedTransport(httpx.AsyncBaseTransport):
+    """The wire below the SDK's middleware: each attempt counted in the metrics."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self.inner.handle_async_request(request)
+        except Exception:
+            count_upstream("graph", "error")
+            raise
+        count_upstream("graph", response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def _http_client(timeout: float, retry_cap: float, max_retries: int) -> httpx.AsyncClient:
     options: dict[str, RequestOption] = {
         UrlReplaceHandlerOption.get_key(): UrlReplaceHandlerOption(
@@ -122,7 +142,8 @@ def _http_client(timeout: float, retry_cap: float, max_retries: int) -> httpx.As
     middleware = KiotaClientFactory.get_default_middleware(options)
     retry = _BoundedRetryHandler(RetryHandlerOption(0.0, max_retries, True), retry_cap)
     middleware = [retry if isinstance(m, RetryHandler) else m for m in middleware]
-    client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False)
+    client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False,
+                               transport=_CountedTransport(httpx.AsyncHTTPTransport()))
     result: httpx.AsyncClient = GraphClientFactory.create_with_custom_middleware(
         middleware, client=client)
     return result

@@ -40,6 +40,9 @@ class Store(Protocol):
     async def ready(self) -> bool:
         """Whether the store answers a real read and every known migration is applied."""
 
+    async def stalest_syncs(self) -> dict[str, datetime]:
+        """Per service, the oldest sync time among synced calendars (for the sync lag)."""
+
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...
     async def get_account(self, account_id: str) -> Account | None: ...

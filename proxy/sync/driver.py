@@ -21,6 +21,7 @@ from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, event_public_id
 from proxy.core.model import Contact, Event
 from proxy.errors import CursorExpired
+from proxy.operations.metrics import count_sync_round
 from proxy.providers.base import Provider, SyncPage, Window
 from proxy.store.interface import Store
 from proxy.store.records import CalendarRecord, Integration
@@ -81,7 +82,8 @@ class Syncer:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight[calendar.id] = future
         try:
-            await self._sync(integration, provider, calendar)
+            await count_sync_round(integration.service.value, calendar.cursor is None,
+                                   self._sync(integration, provider, calendar))
             future.set_result(None)
         except Exception as exc:
             future.set_exception(exc)

@@ -30,6 +30,7 @@ from proxy.store.sql import SqlStore, open_store
 from tests.fixtures.ms_identity import MicrosoftIdentity
 
 CLIENT_ID, CLIENT_SECRET = "calproxy-test-client", "calproxy-test-secret"
+METRICS_TOKEN = "metrics-scraper-token-7f3a"
 
 
 def free_port() -> int:
@@ -103,7 +104,7 @@ async def running(database_url: str, search_path: str | None = None,
     port = free_port()
     settings = Settings(
         database_url=database_url, host="127.0.0.1", port=port,
-        secret_key="test-secret-key-for-calproxy",
+        secret_key="test-secret-key-for-calproxy", metrics_token=METRICS_TOKEN,
         ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
         ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
     ).with_overrides(**overrides)
@@ -185,6 +186,7 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
         host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        metrics_token=METRICS_TOKEN,
         ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET,
         freshness_seconds=0, **microsoft.settings_for(f"http://127.0.0.1:{ms_server.port}"),
         **GoogleEmulator.settings_overrides(f"http://127.0.0.1:{google_server.port}"),
@@ -228,6 +230,7 @@ async def exchange(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncItera
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
         host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
+        metrics_token=METRICS_TOKEN,
         ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
         ms_login_url=f"http://127.0.0.1:{upstream.port}/common", ews_allow_http=True,
         **getattr(request, "param", {}))
