@@ -117,9 +117,11 @@ class Syncer:
 
     async def sync_contacts(self, integration: Integration, provider: Provider,
                             force: bool = False) -> None:
-        if not force and self.is_fresh(integration.contacts_synced_at, datetime.now(UTC)):
+        # the caller's record may come from a cache: the cursor and sync time are the store's
+        current = await self.store.get_integration(integration.id) or integration
+        if not force and self.is_fresh(current.contacts_synced_at, datetime.now(UTC)):
             return
-        cursor = integration.contacts_cursor
+        cursor = current.contacts_cursor
         try:
             changed, removed, next_cursor = await page_to_end(
                 provider.sync_contacts, cursor, _contact_key)
