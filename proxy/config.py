@@ -115,6 +115,10 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _setting(env: str, default: Any, convert: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"env": env, "convert": convert, "help": help})
 
@@ -182,6 +186,12 @@ class Settings:
         "CALPROXY_TOKEN_CACHE_SECONDS", 5, _non_negative,
         "token and other principal lookups are cached at most this long (a token revoked "
         "on another instance without a relay stops within it)")
+
+    webhook_allowed_hosts: tuple[str, ...] = _setting(
+        "CALPROXY_WEBHOOK_ALLOWED_HOSTS", (), _names,
+        "webhook hosts allowed although they resolve to internal addresses (comma-separated)")
+    webhook_allow_http: bool = _setting(
+        "CALPROXY_WEBHOOK_ALLOW_HTTP", False, _bool, "allow plain-http webhook URLs (tests only)")
 
     @property
     def base_url(self) -> str:

@@ -31,6 +31,10 @@ async def test_demo_connects_every_service_and_redacts(tmp_path: Path) -> None:
                 for who in ("exec", "assistant", "chief")}
             google = await get(http, world, "colleague", "/v1/users/me/events")
             exchange = await get(http, world, "chief", "/v1/users/me/events")
+            assert set(world.links) == {"admin", "exec", "assistant", "chief", "colleague",
+                                        "outsider"}
+            async with http.get(world.links["assistant"]) as link:  # the GET spends nothing
+                assert link.status == 200 and "assistant@acme.example" in await link.text()
         assert views["exec"] == views["chief"]
         assert "Merger talks with Initech" in views["exec"]
         assert "Merger talks with Initech" not in views["assistant"]

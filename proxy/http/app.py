@@ -34,6 +34,9 @@ from proxy.http.keys import (
     SETTINGS,
     STORE,
 )
+from proxy.notifications import routes as notifications
+from proxy.notifications.tracker import ChangeTracker
+from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
 from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
@@ -74,6 +77,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/v1/me/feeds", feeds.create_feed),
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
+    *notifications.ROUTES,
     ("GET", "/healthz", health.healthz),
     ("GET", "/readyz", health.readyz),
     ("GET", "/metrics", scrape.serve_metrics),
@@ -91,6 +95,7 @@ def create_app(settings: Settings, store: Store,
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
+    app[notifications.HEARTBEAT] = 15.0
     app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
     app[READ_CACHES] = ReadCaches()
     setup_portal(app)
@@ -100,6 +105,7 @@ def create_app(settings: Settings, store: Store,
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_notifications)
     return app
 
 
@@ -119,3 +125,16 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         await connections.close()
     app[PRINCIPALS].unsubscribe()
     await app[STORE].close()
+
+
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    """Change tracking and webhook delivery run beside the server (DESIGN §11)."""
+    tracker = ChangeTracker(app[STORE], app[SETTINGS])
+    deliverer = Deliverer(app[STORE], app[SETTINGS].webhook_allowed_hosts)
+    app[notifications.TRACKER] = tracker
+    app[notifications.DELIVERER] = deliverer
+    tracker.start()
+    deliverer.start()
+    yield
+    await deliverer.stop()
+    await tracker.stop()

@@ -42,13 +42,8 @@ from proxy.providers.base import (
     SyncPage,
     Window,
 )
-from proxy.providers.ews_normalize import (
-    contact_item,
-    draft_values,
-    split_occurrence_id,
-    to_contact,
-    to_event,
-)
+from proxy.providers.ews_normalize import contact_item, draft_values, split_occurrence_id
+from proxy.providers.ews_parse import to_contact, to_event
 from proxy.providers.ews_session import EwsSession, quiet_library_logs
 from proxy.providers.ews_sync import EventSync
 
@@ -155,7 +150,7 @@ class EwsProvider(DeliversOccurrences):
     async def create_contact(self, draft: ContactDraft) -> Contact:
         folder = await self.session.call(ops.contacts_folder)
         new_id = await self.session.call(ops.save_new, folder, contact_item(draft))
-        item = await self.session.call(ops.fetch_one, folder, new_id, ops.CONTACT_FIELDS)
+        item = await self.session.call(ops.fetch_one, folder, new_id, ops.CONTACT_PATHS)
         return to_contact(item, self.service)
 
     async def close(self) -> None:

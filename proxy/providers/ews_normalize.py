@@ -1,49 +1,32 @@
-"""EWS items to and from the common model.
+"""The common model to EWS (writes), the shared value maps, and occurrence ids.
 
-Sensitivity Personal/Private/Confidential are private; ``LegacyFreeBusyStatus`` is show-as;
-Windows zone ids become IANA names (unknown and custom zones keep the UTC instant);
-occurrences and exceptions of a series get ids derived from the master's id and their
-original start, so the same occurrence has the same id in every sync round and after a
-change to its series (see :func:`occurrence_id`).
+Reading EWS answers is :mod:`ews_parse`. Occurrences and exceptions of a series get ids
+derived from the master's id and their original start, so the same occurrence has the
+same id in every sync round and after a change to its series (see :func:`occurrence_id`).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from exchangelib import EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber
-from exchangelib.items import CalendarItem
 from exchangelib.items import Contact as EwsContact
 from exchangelib.properties import Attendee as EwsAttendee
 from exchangelib.properties import Body, Mailbox
 
-from proxy.core.links import find_meeting_link
 from proxy.core.model import (
     Attendee,
     AttendeeKind,
-    Contact,
     ContactDraft,
-    Event,
     EventDraft,
-    EventStatus,
-    Person,
-    Recurrence,
     Response,
     Sensitivity,
-    Service,
     ShowAs,
 )
-from proxy.core.model import (
-    EmailAddress as ModelEmail,
-)
-from proxy.core.model import (
-    PhoneNumber as ModelPhone,
-)
-from proxy.core.timeutil import iana_zone, zone
+from proxy.core.timeutil import iana_zone
 
 OCCURRENCE_SEPARATOR = "~"
 SHOW_AS = {"Free": ShowAs.FREE, "Tentative": ShowAs.TENTATIVE, "Busy": ShowAs.BUSY,
@@ -76,90 +59,6 @@ def split_occurrence_id(provider_id: str) -> tuple[str, datetime] | None:
         return master, datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-
-
-def _zone_name(tz: Any) -> str:
-    ms_id = getattr(tz, "ms_id", None)
-    mapped = iana_zone(ms_id) if ms_id else None
-    return mapped or iana_zone(getattr(tz, "key", None)) or "UTC"
-
-
-def _times(item: CalendarItem) -> tuple[datetime | date, datetime | date, str, bool]:
-    time_zone = _zone_name(item._start_timezone)
-    if item.is_all_day and isinstance(item.start, date) and not isinstance(item.start, datetime):
-        start = date(item.start.year, item.start.month, item.start.day)
-        end_day = item.end if item.end is not None else item.start
-        end = date(end_day.year, end_day.month, end_day.day) + timedelta(days=1)
-        return start, max(end, start + timedelta(days=1)), time_zone, True
-    tz = zone(time_zone)
-    return _plain(item.start).astimezone(tz), _plain(item.end).astimezone(tz), time_zone, False
-
-
-def _plain(value: Any) -> datetime:
-    """An exchangelib EWSDateTime as a standard aware datetime."""
-    if not isinstance(value, datetime):
-        raise ValueError("EWS item lacks Start or End")
-    return datetime.fromtimestamp(value.timestamp(), UTC)
-
-
-def _person(mailbox: Mailbox | None) -> Person | None:
-    if mailbox is None:
-        return None
-    return Person(mailbox.name or None, mailbox.email_address or None)
-
-
-def _attendees(item: CalendarItem) -> tuple[Attendee, ...]:
-    out: list[Attendee] = []
-    for kind, group in ((AttendeeKind.REQUIRED, item.required_attendees),
-                        (AttendeeKind.OPTIONAL, item.optional_attendees),
-                        (AttendeeKind.RESOURCE, item.resources)):
-        for attendee in group or ():
-            mailbox = attendee.mailbox
-            out.append(Attendee(
-                getattr(mailbox, "name", None) or None,
-                getattr(mailbox, "email_address", None) or None, kind,
-                RESPONSES.get(attendee.response_type or "Unknown", Response.NONE)))
-    return tuple(out)
-
-
-def body_text(body: Any) -> str:
-    if not body:
-        return ""
-    text = str(body)
-    if type(body).__name__ == "HTMLBody":
-        text = html.unescape(_TAG.sub(" ", text))
-        text = re.sub(r"[ \t]+", " ", text).strip()
-    return text
-
-
-def to_event(item: CalendarItem, calendar_id: str, service: Service,
-             master_id: str | None = None) -> Event:
-    """One CalendarItem (single, occurrence or exception) as an Event."""
-    start, end, time_zone, all_day = _times(item)
-    description, location = body_text(item.body), item.location or ""
-    conference = find_meeting_link(location, description)
-    recurrence, provider_id = None, str(item.id)
-    if master_id is not None and item.type in ("Occurrence", "Exception"):
-        # RecurrenceId is the slot the occurrence was generated for; a moved one's Start
-        # is its new time
-        original = _plain(item.recurrence_id or item.original_start or item.start)
-        recurrence = Recurrence(master_id, original.astimezone(zone(time_zone)),
-                                item.type == "Exception")
-        provider_id = occurrence_id(master_id, original)
-    return Event(
-        provider_id=provider_id, calendar_id=calendar_id, service=service, start=start,
-        end=end, time_zone=time_zone, all_day=all_day, ical_uid=item.uid,
-        title=item.subject or "", description=description, location=location,
-        status=EventStatus.CANCELLED if item.is_cancelled else EventStatus.CONFIRMED,
-        show_as=SHOW_AS.get(item.legacy_free_busy_status or "Busy", ShowAs.UNKNOWN),
-        sensitivity=SENSITIVITY.get(item.sensitivity or "Normal", Sensitivity.NORMAL),
-        organizer=_person(item.organizer), attendees=_attendees(item),
-        join_url=conference.join_url if conference else None, conference=conference,
-        categories=tuple(item.categories or ()), recurrence=recurrence,
-        created=_plain(item.datetime_created) if item.datetime_created else None,
-        updated=_plain(item.last_modified_time) if item.last_modified_time else None,
-        sequence=item.appointment_sequence_number or 0,
-    )
 
 
 def _ews_zone(name: str | None) -> EWSTimeZone:
@@ -218,17 +117,6 @@ def _ews_attendees(attendees: tuple[Attendee, ...]) -> dict[str, Any]:
         mailbox = Mailbox(name=a.name, email_address=a.email)
         groups[key[a.kind]].append(EwsAttendee(mailbox=mailbox, response_type="Unknown"))
     return {k: v or None for k, v in groups.items()}
-
-
-def to_contact(item: EwsContact, service: Service) -> Contact:
-    emails = tuple(ModelEmail(e.email, EMAIL_KEYS.get(e.label, "other"))
-                   for e in item.email_addresses or () if e.email)
-    phones = tuple(ModelPhone(p.phone_number, PHONE_KEYS.get(p.label, "other"))
-                   for p in item.phone_numbers or () if p.phone_number)
-    return Contact(
-        provider_id=str(item.id), service=service, display_name=item.display_name or "",
-        given_name=item.given_name, surname=item.surname, emails=emails, phones=phones,
-        company=item.company_name, job_title=item.job_title)
 
 
 def contact_item(draft: ContactDraft) -> EwsContact:

@@ -1,21 +1,21 @@
 """The blocking exchangelib operations, each run in a worker thread by :class:`EwsSession`.
 
-Every function takes the exchangelib ``Account`` first and returns plain library objects
-(or ids); normalization into the common model happens in :mod:`ews_normalize`. Field lists
-are restricted (``only_fields``) so that exchangelib parses only what calproxy uses.
+Every function takes the exchangelib ``Account`` first. Reads go through the raw services
+of :mod:`ews_services` and return item elements (or light tuples), which
+:mod:`ews_parse` turns into the common model; writes build exchangelib items and save
+them. Field lists are restricted so that Exchange sends only what calproxy uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from exchangelib import Account, CalendarItem, Contact
 from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
-from exchangelib.folders import Calendar, Contacts, FolderCollection
-from exchangelib.folders.collections import SyncCompleted
+from exchangelib.folders import Calendar, Contacts
 from exchangelib.items import ID_ONLY, SHALLOW
 from exchangelib.properties import CalendarView, FieldPath
 from exchangelib.services import FindItem
@@ -23,15 +23,14 @@ from exchangelib.services import FindItem
 from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
 from proxy.providers import ews_parse as parse
 from proxy.providers.ews_parse import Hit
-from proxy.providers.ews_services import RawFindItem
+from proxy.providers.ews_services import RawFindItem, RawGetItem, RawSyncFolderItems
 
 EVENT_FIELDS = (
     "subject", "body", "sensitivity", "categories", "datetime_created", "last_modified_time",
     "uid", "recurrence_id", "start", "end", "original_start", "is_all_day",
     "legacy_free_busy_status", "location", "is_cancelled", "type", "organizer",
-    "required_attendees",
-    "optional_attendees", "resources", "_start_timezone", "_end_timezone",
-    "appointment_sequence_number",
+    "required_attendees", "optional_attendees", "resources", "_start_timezone",
+    "_end_timezone", "appointment_sequence_number",
 )
 CONTACT_FIELDS = ("display_name", "given_name", "surname", "email_addresses", "phone_numbers",
                   "company_name", "job_title")
@@ -45,8 +44,20 @@ VIEW_CAP = 1000
 VIEW_SPAN = timedelta(days=730)
 PARALLEL_BATCHES = 4
 
-_VIEW_FIELDS = {FieldPath(field=CalendarItem.get_field_by_fieldname(name))
-                for name in ("uid", "start", "type")}
+Paths = frozenset[FieldPath]
+
+
+def _paths(model: Any, names: Sequence[str]) -> Paths:
+    return frozenset(FieldPath(field=model.get_field_by_fieldname(n)) for n in names)
+
+
+EVENT_PATHS = _paths(CalendarItem, EVENT_FIELDS)
+CONTACT_PATHS = _paths(Contact, CONTACT_FIELDS)
+MASTER_PATHS = _paths(CalendarItem, ("uid", "modified_occurrences", "deleted_occurrences"))
+ALL_DAY_PATHS = _paths(CalendarItem, ("is_all_day",))
+ID_PATHS: Paths = frozenset()
+_VIEW_FIELDS = _paths(CalendarItem, ("uid", "start", "type"))
+_SYNC_FIELDS = _paths(CalendarItem, ("uid", "type"))
 
 Change = tuple[str, str, str | None, str | None, str | None]  # kind, id, changekey, uid, type
 
@@ -66,23 +77,34 @@ def sync_changes(account: Account, folder: Calendar, state: str | None) -> tuple
     Raises :class:`CursorExpired` when Exchange calls the state invalid.
     """
     changes: list[Change] = []
+    service = RawSyncFolderItems(account=account)
     try:
-        for kind, item in FolderCollection(account=account, folders=[folder]).sync_items(
-                sync_state=state, only_fields=["uid", "type"],
-                max_changes_returned=MAX_SYNC_CHANGES):
-            if isinstance(item, ErrorInvalidSyncStateData):
-                raise item
-            if isinstance(item, Exception):
-                continue
-            if kind == "delete":
-                changes.append((kind, item.id, item.changekey, None, None))
-            elif kind in ("create", "update"):
-                changes.append((kind, item.id, item.changekey, item.uid, item.type))
+        while True:
+            for entry in service.call(folder=folder, shape=ID_ONLY,
+                                      additional_fields=_SYNC_FIELDS, sync_state=state,
+                                      ignore=None, max_changes_returned=MAX_SYNC_CHANGES,
+                                      sync_scope=None):
+                if isinstance(entry, ErrorInvalidSyncStateData):
+                    raise entry
+                if isinstance(entry, tuple):
+                    changes.extend(_change(*entry))
+            if service.sync_state is None:
+                raise ValueError("SyncFolderItems ended without a sync state")
+            if service.sync_state == state or service.includes_last_item_in_range:
+                return changes, str(service.sync_state)
+            state = service.sync_state
     except ErrorInvalidSyncStateData:
         raise CursorExpired("EWS sync state invalid (ErrorInvalidSyncStateData)") from None
-    except SyncCompleted as done:
-        return changes, str(done.sync_state)
-    raise ValueError("SyncFolderItems ended without a sync state")
+
+
+def _change(kind: str, elem: Any) -> list[Change]:
+    if kind == "delete":
+        ident, changekey = parse.item_id(elem)
+        return [(kind, ident, changekey, None, None)]
+    if kind in ("create", "update") and len(elem):
+        ident, changekey = parse.item_id(elem[0])
+        return [(kind, ident, changekey, *parse.series_key(elem[0]))]
+    return []
 
 
 def _find_view(account: Account, folder: Calendar, start: datetime,
@@ -139,14 +161,14 @@ def calendar_view(account: Account, folder: Calendar, start: datetime, end: date
 
 
 def fetch(account: Account, folder: Any, ids: Sequence[tuple[str, str | None]],
-          fields: Iterable[str] = EVENT_FIELDS) -> list[Any]:
-    """GetItem in batches of 100, up to four batches in flight; missing items are dropped."""
-    only = list(fields)
+          fields: Paths = EVENT_PATHS) -> list[Any]:
+    """GetItem in batches of 100, up to four batches in flight, as item elements; missing
+    items are dropped."""
     batches = [ids[i:i + GET_ITEM_BATCH] for i in range(0, len(ids), GET_ITEM_BATCH)]
 
     def one(batch: Sequence[tuple[str, str | None]]) -> list[Any]:
-        return list(account.fetch(ids=batch, folder=folder, only_fields=only,
-                                  chunk_size=GET_ITEM_BATCH))
+        service = RawGetItem(account=account, chunk_size=GET_ITEM_BATCH)
+        return list(service.call(items=batch, additional_fields=fields, shape=ID_ONLY))
 
     if len(batches) <= 1:
         results = [one(b) for b in batches]
@@ -160,12 +182,13 @@ def fetch(account: Account, folder: Any, ids: Sequence[tuple[str, str | None]],
                 continue
             if isinstance(item, Exception):
                 raise item
-            items.append(item)
+            if not isinstance(item, bool):
+                items.append(item)
     return items
 
 
 def fetch_one(account: Account, folder: Any, item_id: str,
-              fields: Iterable[str] = EVENT_FIELDS) -> Any:
+              fields: Paths = EVENT_PATHS) -> Any:
     items = fetch(account, folder, [(item_id, None)], fields)
     if not items:
         raise UpstreamNotFound("the item does not exist in Exchange")
@@ -181,9 +204,10 @@ def save_new(account: Account, folder: Any, item: Any) -> str:
 
 def update(account: Account, folder: Any, item_id: str, values: dict[str, Any]) -> str:
     """UpdateItem of just the named fields (SetItemField/DeleteItemField)."""
-    current = fetch_one(account, folder, item_id, ("changekey", "is_all_day"))
-    item = CalendarItem(account=account, folder=folder, id=item_id, changekey=current.changekey)
-    item.is_all_day = current.is_all_day
+    current = fetch_one(account, folder, item_id, ALL_DAY_PATHS)
+    item = CalendarItem(account=account, folder=folder, id=item_id,
+                        changekey=parse.item_id(current)[1])
+    item.is_all_day = parse.flag(current, "IsAllDayEvent")
     for name, value in values.items():
         setattr(item, name, value)
     item.save(update_fields=list(values), send_meeting_invitations="SendToNone")
@@ -191,23 +215,23 @@ def update(account: Account, folder: Any, item_id: str, values: dict[str, Any]) 
 
 
 def delete(account: Account, folder: Any, item_id: str) -> None:
-    fetch_one(account, folder, item_id, ("changekey",))
+    fetch_one(account, folder, item_id, ID_PATHS)
     CalendarItem(account=account, folder=folder, id=item_id).delete(
         send_meeting_cancellations="SendToNone", affected_task_occurrences="AllOccurrences")
 
 
 def contacts_page(account: Account, folder: Contacts, offset: int, size: int) -> tuple[
         list[Any], bool]:
-    """One page of contacts (FindItem, IndexedPageItemView at ``offset``) and whether it was
-    the last; bodies come with GetItem."""
+    """One page of contact elements (FindItem, IndexedPageItemView at ``offset``) and
+    whether it was the last; bodies come with GetItem."""
     service = FindItem(account=account, page_size=size)
     found = list(service.call(
         folders=[folder], additional_fields=None, restriction=None, order_fields=None,
         shape=ID_ONLY, query_string=None, depth=SHALLOW, calendar_view=None,
         max_items=size, offset=offset))
     ids = [(str(i[0]), i[1]) for i in found if isinstance(i, tuple)]
-    items = fetch(account, folder, ids, CONTACT_FIELDS) if ids else []
-    return [i for i in items if isinstance(i, Contact)], len(found) < size
+    items = fetch(account, folder, ids, CONTACT_PATHS) if ids else []
+    return [i for i in items if i.tag == f"{parse.T}Contact"], len(found) < size
 
 
 def resolve_occurrence(account: Account, folder: Calendar, master_id: str,
@@ -215,18 +239,16 @@ def resolve_occurrence(account: Account, folder: Calendar, master_id: str,
     """The EWS item id of the occurrence of ``master_id`` that originally began at
     ``original``: a modified occurrence's own id, else the CalendarView hit at that time.
     Raises :class:`UpstreamNotFound` for a deleted or non-existent occurrence."""
-    master = fetch_one(account, folder, master_id,
-                       ("uid", "modified_occurrences", "deleted_occurrences"))
-    for occ in master.modified_occurrences or ():
-        if occ.original_start is not None and occ.original_start.timestamp() == \
-                original.timestamp():
-            return str(occ.item_id.id)
-    for gone in master.deleted_occurrences or ():
-        if gone.start is not None and gone.start.timestamp() == original.timestamp():
-            raise UpstreamNotFound("the occurrence was deleted in Exchange")
+    master = fetch_one(account, folder, master_id, MASTER_PATHS)
+    for occurrence, slot in parse.modified_occurrences(master):
+        if slot == original:
+            return occurrence
+    if original in parse.deleted_occurrences(master):
+        raise UpstreamNotFound("the occurrence was deleted in Exchange")
+    uid = parse.series_key(master)[0]
     hits = calendar_view(account, folder, original, original + timedelta(minutes=1),
-                         {master.uid})
+                         {uid} if uid else set())
     for hit in hits:
         if hit.type == "Occurrence" and hit.start == original:
-            return str(hit.id)
+            return hit.id
     raise UpstreamNotFound("the occurrence does not exist in Exchange")

@@ -18,8 +18,11 @@ from exchangelib.services import FindItem, GetItem, SyncFolderItems
 from exchangelib.util import SOAPNS
 from lxml import etree
 
+#: no entities, no DTD, no network: nothing in an answer can make the parser read or
+#: expand anything. Large text nodes are allowed (as exchangelib allows them): an item
+#: with a body over libxml2's 10 MB default must not fail a whole round.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          huge_tree=False)
+                          huge_tree=True)
 
 
 class _RawAnswer:

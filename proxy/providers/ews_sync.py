@@ -28,8 +28,10 @@ from proxy.core.model import Event, Service
 from proxy.core.timeutil import to_utc
 from proxy.errors import CursorExpired
 from proxy.providers import ews_ops as ops
+from proxy.providers import ews_parse as parse
 from proxy.providers.base import SyncPage, Window
-from proxy.providers.ews_normalize import occurrence_id, to_event
+from proxy.providers.ews_normalize import occurrence_id
+from proxy.providers.ews_parse import SERIES_PARTS, to_event
 from proxy.providers.ews_session import EwsSession
 
 PREFIX = "ews1."
@@ -139,22 +141,22 @@ class EventSync:
             removed.extend(i for i in ids if i not in fresh)
         return [e for e in events if _in_window(e, window)]
 
-    async def _expand(self, view: list[Any], masters: dict[str, str],
+    async def _expand(self, view: list[parse.Hit], masters: dict[str, str],
                       cursor: Cursor) -> list[Event]:
         """GetItem the CalendarView hits; occurrences of unknown series wait for the next
         increment (their master was created after the recorded state)."""
         wanted = [(i.id, i.changekey) for i in view
-                  if i.type not in ("Occurrence", "Exception") or i.uid in masters]
+                  if i.type not in SERIES_PARTS or i.uid in masters]
         items = await self.session.call(ops.fetch, self.folder, wanted) if wanted else []
         events = []
         for item in items:
-            master_id = masters.get(item.uid) if item.type in ("Occurrence", "Exception") \
-                else None
-            if item.type in ("Occurrence", "Exception") and master_id is None:
+            uid, kind = parse.series_key(item)
+            master_id = masters.get(uid or "") if kind in SERIES_PARTS else None
+            if kind in SERIES_PARTS and master_id is None:
                 continue
             event = to_event(item, self.calendar_id, self.service, master_id)
             if master_id is not None and event.recurrence is not None:
-                entry = cursor.series.setdefault(master_id, (item.uid, []))
+                entry = cursor.series.setdefault(master_id, (uid or "", []))
                 original = event.recurrence.original_start
                 assert isinstance(original, datetime)
                 entry[1].append(int(original.timestamp()))

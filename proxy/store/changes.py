@@ -35,6 +35,8 @@ class Topic(enum.StrEnum):
     CONTACTS = "contacts"
     FEED = "feed"
     PORTAL = "portal"
+    #: new entries in an owner's change log (key: owner id): streams wake up
+    CHANGE_LOG = "change_log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +58,31 @@ class Changes:
     """The hub: local listeners, and optionally a relay to other instances."""
 
     def __init__(self) -> None:
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, bool]] = []
         self.relay: Relay | None = None
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` for every change, local or relayed; returns an unsubscribe."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def subscribe(self, listener: Listener, *, local_only: bool = False) -> Callable[[], None]:
+        """Call ``listener`` for every change, local or relayed (``local_only``: for changes
+        this process committed only, e.g. work one instance must do once); returns an
+        unsubscribe."""
+        entry = (listener, local_only)
+        self._listeners.append(entry)
+        return lambda: self._listeners.remove(entry)
 
     def announce(self, change: Change) -> None:
         """A change committed by this process: tell local listeners, then the others."""
-        self.deliver(change)
+        self._dispatch(change, relayed=False)
         if self.relay is not None:
             self.relay.publish(change)
 
     def deliver(self, change: Change) -> None:
-        """Tell local listeners only (a relay calls this for other instances' changes)."""
-        for listener in list(self._listeners):
+        """A change another instance committed (a relay calls this)."""
+        self._dispatch(change, relayed=True)
+
+    def _dispatch(self, change: Change, relayed: bool) -> None:
+        for listener, local_only in list(self._listeners):
+            if relayed and local_only:
+                continue
             try:
                 listener(change)
             except Exception as exc:  # one broken cache must not fail a committed write

@@ -115,3 +115,20 @@ class CalendarRecord:
     def content_key(self) -> tuple[str, str, int]:
         """Names the mirrored content of this calendar: equal keys, equal events."""
         return (self.id, self.incarnation, self.version)
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A client's subscription to changes of one owner's calendar (DESIGN §11)."""
+
+    id: str
+    subscriber_id: str
+    owner_id: str
+    url: str
+    status: str  # active | disabled
+    created: datetime
+    #: the change-log entry last delivered; the next delivery is the first after it
+    delivered_seq: int
+    attempts: int = 0
+    failing_since: datetime | None = None
+    next_attempt: datetime | None = None

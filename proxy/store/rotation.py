@@ -1,7 +1,7 @@
 """Re-encrypting every stored secret under the first key of ``CALPROXY_SECRET_KEY``.
 
-:data:`ENCRYPTED` names each column that holds Fernet blobs (provider credentials today;
-a table of webhook signing secrets adds its own row). :meth:`RotationOps.rotate_secrets`
+:data:`ENCRYPTED` names each column that holds Fernet blobs (provider credentials and
+webhook signing secrets). :meth:`RotationOps.rotate_secrets`
 walks each in key order, one transaction per batch, and rewrites a blob only if it is
 still the one it read (a compare-and-set on the old blob): a server that refreshed a token
 meanwhile keeps its newer blob, so rotating while servers run loses nothing. A blob that no
@@ -19,12 +19,13 @@ from sqlalchemy import Column, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proxy.store.crypto import SecretKeyError
-from proxy.store.schema import credentials
+from proxy.store.schema import credentials, webhooks
 from proxy.store.sql_base import StoreBase
 
 #: (table, key column, blob column) of every column holding encrypted secrets
 ENCRYPTED: list[tuple[Table, str, str]] = [
     (credentials, "integration_id", "blob"),
+    (webhooks, "id", "secret"),
 ]
 
 

@@ -220,5 +220,50 @@ identities = Table(
     Column("created", UtcDateTime, nullable=False),
 )
 
-#: every table but ``schema_version``, children after parents (tests truncate these)
+
+# --- change notifications (migration 9) --------------------------------------------------
+webhooks = Table(
+    "webhooks", metadata,
+    _id(primary_key=True),
+    _owner("subscriber_id", "users.id", index=True),  # who created it (and is told)
+    _owner("owner_id", "users.id", index=True),  # whose calendar it watches
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # Fernet token of the whsec_ signing secret
+    Column("status", String(20), nullable=False),  # active | disabled
+    Column("created", UtcDateTime, nullable=False),
+    Column("delivered_seq", Integer, nullable=False),  # last change-log entry delivered
+    Column("attempts", Integer, nullable=False),  # failed attempts of the pending entry
+    Column("failing_since", UtcDateTime),
+    Column("next_attempt", UtcDateTime),
+    Column("claimed_until", UtcDateTime),  # a delivering instance's lease
+)
+
+change_snapshots = Table(
+    "change_snapshots", metadata,
+    _owner("owner_id", "users.id", primary_key=True),
+    Column("viewer", String(20), primary_key=True),
+    Column("calendar_id", String(64), primary_key=True),
+    Column("digests", Text, nullable=False),  # JSON {event id: digest}
+    Column("version", Integer, nullable=False),
+)
+
+change_log = Table(
+    "change_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    _owner("owner_id", "users.id"),
+    Column("viewer", String(20), nullable=False),
+    Column("body", Text, nullable=False),  # the thin notification, JSON
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_change_log_owner", "owner_id", "viewer", "seq"),
+)
+
+change_watch = Table(
+    "change_watch", metadata,
+    _owner("owner_id", "users.id", primary_key=True),
+    Column("until", UtcDateTime, nullable=False),  # streams keep it alive; webhooks too
+)
+
+
+#: every table but ``schema_version``, children after parents (tests truncate these);
+#: keep this last, after every table
 DATA_TABLES = tuple(t for t in metadata.sorted_tables if t is not schema_version)

@@ -23,6 +23,7 @@ from proxy.store.rotation import RotationOps
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
 from proxy.store.sql_integrations import IntegrationOps
+from proxy.store.sql_notifications import NotificationOps
 from proxy.store.sql_operations import OperationsOps
 from proxy.store.sql_people import PeopleOps
 from proxy.store.sql_portal import PortalOps
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, RotationOps,
-               OperationsOps):
+               OperationsOps, NotificationOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.config import Settings
@@ -49,6 +50,7 @@ class Live:
     settings: Settings
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+    app: web.Application | None = None
 
     async def call(self, who: str | None, method: str, path: str,
                    **kwargs: Any) -> tuple[int, Any, aiohttp.ClientResponse]:
@@ -110,11 +112,13 @@ async def running(database_url: str, search_path: str | None = None,
     ).with_overrides(**overrides)
     store = await open_store(settings, search_path=search_path)
     backend = MemoryBackend()
-    server = TestServer(create_app(settings, store, memory_registry(backend)),
-                        host="127.0.0.1", port=port)
+    app = create_app(settings, store, memory_registry(backend))
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     async with aiohttp.ClientSession() as http:
-        yield Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
+        live = Live(f"http://127.0.0.1:{port}", http, store, backend, identity, settings)
+        live.app = app
+        yield live
     await server.close()
     await idp.close()
 

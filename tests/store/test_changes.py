@@ -56,3 +56,17 @@ async def test_a_failing_listener_does_not_fail_the_write(store: SqlStore) -> No
     unsubscribe()
     await store.save_account_settings(account.id, {})
     assert seen == [Change(Topic.ACCOUNT, account.id)]
+
+
+def test_local_only_listeners_skip_relayed_changes() -> None:
+    from proxy.store.changes import Changes
+
+    hub = Changes()
+    everything: list[Change] = []
+    mine: list[Change] = []
+    hub.subscribe(everything.append)
+    hub.subscribe(mine.append, local_only=True)
+    hub.announce(Change(Topic.CALENDAR, "here"))
+    hub.deliver(Change(Topic.CALENDAR, "elsewhere"))
+    assert [c.key for c in everything] == ["here", "elsewhere"]
+    assert [c.key for c in mine] == ["here"]

@@ -134,3 +134,27 @@ def test_the_first_key_encrypts_and_every_key_decrypts() -> None:
     assert cipher.rotate(rotated) is None
     with pytest.raises(SecretKeyError, match="CALPROXY_SECRET_KEY"):
         CredentialCipher("other").rotate(old_blob)
+
+
+async def test_webhook_signing_secrets_are_rotated_too(backend: Backend, store: SqlStore) -> None:
+    old_store = backend.store(OLD)
+    await old_store.migrate()
+    try:
+        account = await old_store.create_account("Acme", {})
+        user = await old_store.create_user(account.id, "exec@example.com", Role.MEMBER)
+        hook = await old_store.create_webhook(user.id, user.id, "https://h.example/x",
+                                              "whsec_c2VjcmV0")
+    finally:
+        await old_store.close()
+    both = backend.store(f"{NEW},{OLD}")
+    try:
+        assert (await both.rotate_secrets()).rewritten == 1
+        [(blob,)] = await raw(both, "SELECT secret FROM webhooks")
+        assert _opens(NEW, blob) and not _opens(OLD, blob)
+    finally:
+        await both.close()
+    new_only = backend.store(NEW)
+    try:
+        assert await new_only.webhook_secret(hook.id) == "whsec_c2VjcmV0"
+    finally:
+        await new_only.close()
