@@ -56,7 +56,7 @@ def make_event(n: int, rng: random.Random) -> MirroredEvent:
         created=GENERATED_AT - timedelta(days=30), updated=GENERATED_AT - timedelta(days=1),
         sequence=n % 3,
     )
-    return MirroredEvent(event_public_id("int", "cal", ev.provider_id), "cal", "int", ev)
+    return MirroredEvent(event_public_id("cal", ev.provider_id), "cal", "int", ev)
 
 
 def best_of(runs: int, fn: Callable[[], bytes]) -> tuple[float, bytes]:

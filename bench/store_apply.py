@@ -68,7 +68,7 @@ def make_event(i: int, title: str = "") -> Event:
 
 
 def mirror(cal: CalendarRecord, event: Event) -> MirroredEvent:
-    return MirroredEvent(event_public_id(cal.integration_id, cal.id, event.provider_id),
+    return MirroredEvent(event_public_id(cal.id, event.provider_id),
                          cal.id, cal.integration_id, event)
 
 

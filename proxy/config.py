@@ -179,6 +179,8 @@ class Settings:
     metrics_token: str | None = _setting(
         "CALPROXY_METRICS_TOKEN", None, _text,
         "bearer token of `GET /metrics` (unset: no metrics endpoint)")
+    audit_days: int = _setting(
+        "CALPROXY_AUDIT_DAYS", 90, _non_negative, "days audit records are kept")
     log_format: str = _setting(
         "CALPROXY_LOG_FORMAT", "text", _log_format,
         "`text`, or `json`: one JSON object a line")

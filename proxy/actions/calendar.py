@@ -32,6 +32,7 @@ from proxy.core.mirror import MirroredEvent
 from proxy.core.model import EventDraft
 from proxy.core.policy import Policy
 from proxy.errors import BadRequest, CalproxyError, NotFound
+from proxy.operations.audit import audit, audit_private_reads
 from proxy.redaction import Audience, VisibleEvent, redact
 from proxy.store.interface import Store
 from proxy.store.records import Integration, User
@@ -118,7 +119,10 @@ def visible_busy_allowed(target: Target) -> Audience:
 async def events_answer(deps: Deps, target: Target, start: datetime, end: datetime,
                         calendar_id: str | None = None) -> Answer:
     """``{"events": [...]}`` as bytes with its ETag, and the visible events in it."""
-    return await deps.reader.events(target, start, end, calendar_id)
+    answer = await deps.reader.events(target, start, end, calendar_id)
+    audit_private_reads(deps.audit, target.caller, target.owner, target.relation,
+                        answer.visible)
+    return answer
 
 
 async def visible_events(deps: Deps, target: Target, start: datetime, end: datetime,
@@ -140,7 +144,10 @@ async def visible_busy(deps: Deps, target: Target, start: datetime,
 
 async def event_answer(deps: Deps, target: Target, event_id: str) -> Answer:
     """One event as bytes with its ETag; 404 unless the caller may see it."""
-    return await deps.reader.event(target, event_id)
+    answer = await deps.reader.event(target, event_id)
+    audit_private_reads(deps.audit, target.caller, target.owner, target.relation,
+                        answer.visible)
+    return answer
 
 
 async def find_event(deps: Deps, target: Target,
@@ -164,6 +171,7 @@ async def create_event(deps: Deps, target: Target, draft: EventDraft,
     if draft.sensitivity is not None:
         check_private_write(target.relation, target.grant, draft.sensitivity.is_private)
     item = await deps.calendars.create_event((integration, calendar), draft)
+    _audit_write(deps, target, "event.created", item.id)
     return item.id, await _as_seen(deps, target, item)
 
 
@@ -185,6 +193,7 @@ async def update_event(deps: Deps, target: Target, event_id: str,
     if draft.sensitivity is not None:
         check_private_write(target.relation, target.grant, draft.sensitivity.is_private)
     updated = await deps.calendars.update_event(target.owner.id, item, draft)
+    _audit_write(deps, target, "event.updated", updated.id)
     return updated.id, await _as_seen(deps, target, updated)
 
 
@@ -192,3 +201,10 @@ async def delete_event(deps: Deps, target: Target, event_id: str) -> None:
     check_scheduler(target.relation, target.grant)
     item = await _writable(deps, target, event_id)
     await deps.calendars.delete_event(target.owner.id, item)
+    _audit_write(deps, target, "event.deleted", item.id)
+
+
+def _audit_write(deps: Deps, target: Target, action: str, event_id: str) -> None:
+    """A write by someone other than the owner is on the owner's trail."""
+    if target.relation is not Relation.SELF:
+        audit(deps.audit, action, target.caller, target.owner, event_id)

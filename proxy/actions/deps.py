@@ -16,6 +16,7 @@ from proxy.sync.connections import Connections
 
 if TYPE_CHECKING:  # the reader takes actions' Target: imported for the checker only
     from proxy.actions.reads import Reader
+    from proxy.operations.audit import AuditTrail
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +31,5 @@ class Deps:
     principals: Principals
     #: the cached read path (proxy.actions.reads)
     reader: Reader
+    #: the audit trail actions record to (proxy.operations.audit); none in bare apps
+    audit: AuditTrail | None = None

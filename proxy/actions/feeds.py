@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from proxy.actions.deps import Deps
 from proxy.errors import BadRequest, NotFound
+from proxy.operations.audit import audit
 from proxy.store.records import Feed, User
 
 DETAIL_NAMES = ("busy", "limited", "full")
@@ -19,6 +20,7 @@ async def create_feed(deps: Deps, owner: User, detail: str, include_private: boo
         raise BadRequest("include_private: only meaningful with detail full", "invalid_field")
     feed, secret = await deps.store.create_feed(owner.id, detail, include_private,
                                                 past_days, future_days)
+    audit(deps.audit, "feed.created", owner, owner, feed.id)
     return feed, f"{deps.settings.base_url}/feeds/{secret}.ics"
 
 
@@ -29,3 +31,4 @@ async def live_feeds(deps: Deps, owner: User) -> list[Feed]:
 async def revoke_feed(deps: Deps, owner: User, feed_id: str) -> None:
     if not await deps.store.revoke_feed(owner.id, feed_id):
         raise NotFound("feed: no such feed", "feed_not_found")
+    audit(deps.audit, "feed.revoked", owner, owner, feed_id)

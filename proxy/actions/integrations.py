@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from proxy.actions.deps import Deps
 from proxy.actions.policy import account_policy
+from proxy.core.mirror import mailbox_identity
 from proxy.core.model import Permissions, Service
 from proxy.core.policy import (
     check_ews_url,
@@ -20,6 +21,7 @@ from proxy.core.policy import (
     scopes_for,
 )
 from proxy.errors import BadRequest, CalproxyError, NotFound, Unprocessable
+from proxy.operations.audit import audit
 from proxy.providers.base import Connection, ServiceEntry
 from proxy.store.records import Integration, IntegrationStatus, User
 from proxy.sync.oauth import exchange_code, start_authorization
@@ -110,9 +112,11 @@ async def _connect_ews(deps: Deps, user: User, wanted: ConnectRequest, ews_url: 
     await _drop_previous(deps, user, Service.EXCHANGE_EWS)
     integration = await deps.store.create_integration(
         user.id, Service.EXCHANGE_EWS, IntegrationStatus.CONNECTED, permissions, permissions,
-        details={"ews_url": ews_url, "username": wanted.username},
+        details={"ews_url": ews_url, "username": wanted.username,
+                 "mailbox": mailbox_identity(None, user.email, urlsplit(ews_url).hostname)},
         credentials={"password": wanted.password, "username": wanted.username,
                      "ews_url": ews_url})
+    audit(deps.audit, "integration.connected", user, user, integration.id)
     return Connected(integration, None, [EWS_WARNING])
 
 
@@ -179,6 +183,7 @@ async def disconnect(deps: Deps, user: User, integration_id: str) -> None:
     integration = await own_integration(deps, user, integration_id)
     await deps.connections.forget(integration.id)
     await deps.store.delete_integration(integration.id)
+    audit(deps.audit, "integration.removed", user, user, integration.id)
 
 
 async def pending_for_state(deps: Deps, state: str) -> Integration:
@@ -211,7 +216,8 @@ async def finish_oauth(deps: Deps, integration: Integration, code: str) -> Integ
         integration = await store.update_integration(
             integration.id, granted=granted, scopes=tokens.scope)
         provider = await deps.connections.build(integration)
-        await provider.check()
+        named = await provider.check() or tokens.email
+        integration = await _record_mailbox(deps, integration, named)
     except CalproxyError as exc:
         if integration.status is IntegrationStatus.PENDING:  # a re-integration keeps its
             await store.update_integration(  # suspension (and its sign-in prompt)
@@ -222,7 +228,22 @@ async def finish_oauth(deps: Deps, integration: Integration, code: str) -> Integ
         integration.id, status=IntegrationStatus.CONNECTED, reason=None)
     with contextlib.suppress(CalproxyError):  # listed again at the first read otherwise
         await deps.calendars.calendars(integration.user_id, refresh=True)
+    owner = await store.get_user(integration.user_id) if deps.audit else None
+    if owner is not None:
+        audit(deps.audit, "integration.connected", owner, owner, integration.id)
     return integration
+
+
+async def _record_mailbox(deps: Deps, integration: Integration,
+                          named: str | None) -> Integration:
+    """Note which mailbox the integration reached (``details["mailbox"]``): the public ids
+    of its calendars, events and contacts derive from it, so reconnecting the same mailbox
+    gives the same ids (DESIGN §5)."""
+    owner = await deps.store.get_user(integration.user_id)
+    host = urlsplit(integration.details.get("ews_url", "")).hostname
+    mailbox = mailbox_identity(named, owner.email if owner else "", host)
+    return await deps.store.update_integration(
+        integration.id, details={**integration.details, "mailbox": mailbox})
 
 
 async def _replace_older(deps: Deps, integration: Integration) -> None:

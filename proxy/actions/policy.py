@@ -16,6 +16,7 @@ from proxy.core.policy import (
     suspension_reason,
 )
 from proxy.errors import Forbidden
+from proxy.operations.audit import audit
 from proxy.store.interface import Store
 from proxy.store.records import Integration, IntegrationStatus, User
 
@@ -52,6 +53,8 @@ async def update_settings(deps: Deps, admin: User, patch: Any) -> Policy:
     policy = apply_patch(await account_policy(deps.store, admin.account_id), patch)
     await deps.store.save_account_settings(admin.account_id, stored_form(policy))
     await enforce(deps, admin.account_id)
+    for name in patch if isinstance(patch, dict) else ():
+        audit(deps.audit, "policy.updated", admin, None, str(name))
     return policy
 
 

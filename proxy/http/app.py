@@ -24,6 +24,7 @@ from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
 from proxy.http.keys import (
+    AUDIT,
     CALENDARS,
     CONNECTIONS,
     HTTP,
@@ -38,6 +39,8 @@ from proxy.notifications import routes as notifications
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
+from proxy.operations.audit import AuditTrail
+from proxy.operations.audit_http import account_audit, audit_refusals, audit_service, my_audit
 from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
@@ -81,17 +84,21 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/healthz", health.healthz),
     ("GET", "/readyz", health.readyz),
     ("GET", "/metrics", scrape.serve_metrics),
+    ("GET", "/v1/me/audit", my_audit),
+    ("GET", "/v1/account/audit", account_audit),
 ]
 
 
 def create_app(settings: Settings, store: Store,
                registry: Registry | None = None) -> web.Application:
     """The calproxy app over an opened ``store``; the app closes it on cleanup."""
-    app = web.Application(middlewares=[access_middleware, error_middleware, auth_middleware],
+    app = web.Application(middlewares=[access_middleware, error_middleware, audit_refusals,
+                                       auth_middleware],
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[AUDIT] = AuditTrail(store, settings.audit_days)
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
     app[feeds.FEED_CACHE] = {}
@@ -106,6 +113,7 @@ def create_app(settings: Settings, store: Store,
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
+    app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
     return app
 
 

@@ -12,12 +12,18 @@ from proxy.core.policy import Policy
 from proxy.http.auth import current_user
 from proxy.http.keys import PRINCIPALS
 
-__all__ = ["Target", "caller_policy", "resolve_target"]
+__all__ = ["TARGET", "Target", "caller_policy", "resolve_target"]
+
+#: the request's resolved ``{user}`` (the audit trail names refusals by it)
+TARGET = web.RequestKey("target", Target)
 
 
 async def resolve_target(request: web.Request) -> Target:
     """The ``{user}`` of the path as seen by the caller; 404 for unknown or outsiders."""
-    return await resolve(request.app[PRINCIPALS], current_user(request), request.match_info["user"])
+    target = await resolve(request.app[PRINCIPALS], current_user(request),
+                           request.match_info["user"])
+    request[TARGET] = target
+    return target
 
 
 async def caller_policy(request: web.Request) -> Policy:

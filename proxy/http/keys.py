@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +18,9 @@ from proxy.store.interface import Store
 from proxy.store.records import Integration
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
+
+if TYPE_CHECKING:  # the trail's module imports these keys
+    from proxy.operations.audit import AuditTrail
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -35,7 +39,11 @@ Landing = Callable[[web.Request, Integration | None, CalproxyError | None],
 CALLBACK_LANDING: web.AppKey[Landing] = web.AppKey("callback_landing")
 
 
+#: the audit trail (proxy.operations.audit)
+AUDIT: web.AppKey[AuditTrail] = web.AppKey("audit")
+
+
 def deps(app: web.Application) -> Deps:
     """The app's services as the actions take them."""
     return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
-                app[CALENDARS], app[PRINCIPALS], app[READER])
+                app[CALENDARS], app[PRINCIPALS], app[READER], app.get(AUDIT))

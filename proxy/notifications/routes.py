@@ -26,6 +26,7 @@ from proxy.notifications.targets import vet_url
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.views import Viewer
 from proxy.notifications.webhooks import Deliverer
+from proxy.operations.audit_http import audit_webhook, removal_recorder
 from proxy.store.changes import Change, Topic
 from proxy.store.records import User, Webhook
 
@@ -73,13 +74,16 @@ async def create_webhook(request: web.Request) -> web.Response:
     secret = new_secret()
     webhook = await store.create_webhook(caller.id, owner.id, url, secret)
     await request.app[TRACKER].baseline(owner.id)
+    audit_webhook(request, "webhook.created", webhook, owner)
     return web.json_response({**webhook_json(webhook, owner), "secret": secret}, status=201)
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
+    removed = await removal_recorder(request, request.match_info["id"])
     if not await request.app[STORE].delete_webhook(current_user(request).id,
                                                    request.match_info["id"]):
         raise NotFound("webhook: no such webhook", "webhook_not_found")
+    removed()
     return web.Response(status=204)
 
 

@@ -29,6 +29,7 @@ from proxy.errors import BadRequest
 from proxy.notifications.signing import delivery_headers
 from proxy.notifications.subscribers import current_viewer
 from proxy.notifications.targets import is_public
+from proxy.operations.metrics import count_notification
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
 from proxy.store.records import Webhook
@@ -131,6 +132,7 @@ class Deliverer:
         answer = await self._post(webhook, seq, body)
         if answer:
             await self.store.webhook_delivered(webhook.id, seq)
+            count_notification("out", "webhook")
         else:
             await self._failed(webhook, disable=answer is None)
 

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from proxy.config import Settings
 from proxy.http.keys import SETTINGS, STORE
+from proxy.operations.audit_http import audit_sign_in
 from proxy.portal.headers import STATIC_PREFIX, is_portal_path
 from proxy.portal.keys import SESSION, BrowserSession
 from proxy.store.records import User
@@ -75,6 +76,7 @@ async def sign_in(request: web.Request, user: User) -> None:
     session.browser_id = await store.create_portal_session(user.id)
     session.user = user
     session.send_cookie = True
+    audit_sign_in(request.app, user)
 
 
 async def sign_out(request: web.Request) -> None:

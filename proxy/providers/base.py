@@ -102,8 +102,12 @@ class Connection:
 class Provider(Protocol):
     capabilities: Capabilities
 
-    async def check(self) -> None:
-        """Prove the connection works (credentials, mailbox kind); raise a mapped error."""
+    async def check(self) -> str | None:
+        """Prove the connection works (credentials, mailbox kind); raise a mapped error.
+
+        Return the mailbox's identity where the provider names it (Graph: the signed-in
+        user's id), else ``None``; public ids derive from it (:mod:`proxy.core.mirror`).
+        """
 
     async def list_calendars(self) -> list[Calendar]: ...
 

@@ -54,6 +54,8 @@ def _paths(model: Any, names: Sequence[str]) -> Paths:
 EVENT_PATHS = _paths(CalendarItem, EVENT_FIELDS)
 CONTACT_PATHS = _paths(Contact, CONTACT_FIELDS)
 MASTER_PATHS = _paths(CalendarItem, ("uid", "modified_occurrences", "deleted_occurrences"))
+#: occurrences, exceptions and their RecurringMasters in one GetItem
+SERIES_PATHS = EVENT_PATHS | MASTER_PATHS | _paths(CalendarItem, ("recurrence",))
 ALL_DAY_PATHS = _paths(CalendarItem, ("is_all_day",))
 ID_PATHS: Paths = frozenset()
 _VIEW_FIELDS = _paths(CalendarItem, ("uid", "start", "type"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -45,6 +46,7 @@ from proxy.providers.ews_normalize import (
     SHOW_AS,
     occurrence_id,
 )
+from proxy.providers.ews_recurrence import ews_rrule
 
 T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 _SKIP = len(T)
@@ -53,6 +55,7 @@ _SPACES = re.compile(r"[ \t]+")
 _GROUPS = (("RequiredAttendees", AttendeeKind.REQUIRED),
            ("OptionalAttendees", AttendeeKind.OPTIONAL), ("Resources", AttendeeKind.RESOURCE))
 SERIES_PARTS = ("Occurrence", "Exception")
+MASTER = "RecurringMaster"
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -163,24 +166,26 @@ def _attendees(f: dict[str, Any]) -> tuple[Attendee, ...]:
 
 
 def _recurrence(f: dict[str, Any], provider_id: str, master_id: str | None,
-                time_zone: str) -> tuple[Recurrence | None, str]:
+                time_zone: str, slot: datetime | None) -> tuple[Recurrence | None, str]:
     kind = _text(f, "CalendarItemType")
     if master_id is None or kind not in SERIES_PARTS:
         return None, provider_id
-    original = (parse_time(_text(f, "RecurrenceId")) or parse_time(_text(f, "OriginalStart"))
-                or _required_time(_text(f, "Start")))
+    original = (parse_time(_text(f, "RecurrenceId")) or slot
+                or parse_time(_text(f, "OriginalStart")) or _required_time(_text(f, "Start")))
     return (Recurrence(master_id, original.astimezone(zone(time_zone)), kind == "Exception"),
             occurrence_id(master_id, original))
 
 
 def to_event(elem: Any, calendar_id: str, service: Service,
-             master_id: str | None = None) -> Event:
-    """One CalendarItem element (single, occurrence or exception) as an Event."""
+             master_id: str | None = None, slot: datetime | None = None) -> Event:
+    """One CalendarItem element (single, occurrence or exception) as an Event; ``slot`` is
+    the original start the master's ModifiedOccurrences give, for a server that sends no
+    RecurrenceId."""
     f = fields(elem)
     start, end, time_zone, all_day = _times(f)
     description, location = body_text(f.get("Body")), _text(f, "Location") or ""
     conference = find_meeting_link(location, description)
-    recurrence, provider_id = _recurrence(f, item_id(elem)[0], master_id, time_zone)
+    recurrence, provider_id = _recurrence(f, item_id(elem)[0], master_id, time_zone, slot)
     organizer = _mailbox(f.get("Organizer"))
     categories = f.get("Categories")
     created, updated = _text(f, "DateTimeCreated"), _text(f, "LastModifiedTime")
@@ -199,6 +204,15 @@ def to_event(elem: Any, calendar_id: str, service: Service,
         recurrence=recurrence, created=parse_time(created), updated=parse_time(updated),
         sequence=int(_text(f, "AppointmentSequenceNumber") or 0),
     )
+
+
+def to_master(elem: Any, calendar_id: str, service: Service) -> Event | None:
+    """A RecurringMaster as a listed series master (``occurrences_listed``) with the RRULE
+    of its Recurrence, or ``None`` when the pattern has none."""
+    event = to_event(elem, calendar_id, service)
+    rule = ews_rrule(elem.find(f"{T}Recurrence"), all_day=event.all_day,
+                     time_zone=event.time_zone)
+    return replace(event, rrule=(rule,), occurrences_listed=True) if rule else None
 
 
 def to_contact(elem: Any, service: Service) -> Contact:

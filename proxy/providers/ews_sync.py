@@ -31,11 +31,10 @@ from proxy.providers import ews_ops as ops
 from proxy.providers import ews_parse as parse
 from proxy.providers.base import SyncPage, Window
 from proxy.providers.ews_normalize import occurrence_id
-from proxy.providers.ews_parse import SERIES_PARTS, to_event
+from proxy.providers.ews_parse import MASTER, SERIES_PARTS, to_event, to_master
 from proxy.providers.ews_session import EwsSession
 
 PREFIX = "ews1."
-MASTER = "RecurringMaster"
 
 
 @dataclass
@@ -66,6 +65,11 @@ def _window_day(window: Window) -> str:
     return window.start.astimezone(UTC).date().isoformat()
 
 
+def _kept(event: Event, window: Window) -> bool:
+    """Events in the window, and every listed master (its DTSTART may lie before it)."""
+    return event.occurrences_listed or _in_window(event, window)
+
+
 def _in_window(event: Event, window: Window) -> bool:
     return (to_utc(event.end, event.time_zone) > window.start
             and to_utc(event.start, event.time_zone) < window.end)
@@ -86,8 +90,8 @@ class EventSync:
         view = await self.session.call(ops.calendar_view, self.folder, window.start,
                                        window.end)
         cursor = Cursor(state, _window_day(window))
-        events = await self._expand(view, masters, cursor)
-        return SyncPage(tuple(e for e in events if _in_window(e, window)), (),
+        events, _ = await self._expand(view, masters, cursor)
+        return SyncPage(tuple(e for e in events if _kept(e, window)), (),
                         cursor.encode(), True)
 
     async def increment(self, text: str, window: Window) -> SyncPage:
@@ -102,16 +106,18 @@ class EventSync:
         masters: dict[str, str] = {}
         for item_id, (kind, ck, uid, typ) in latest.items():
             if kind == "delete":
-                removed.extend(self._forget_series(cursor, item_id) or [item_id])
+                removed.extend([*self._forget_series(cursor, item_id), item_id])
             elif typ == MASTER and uid:
                 masters[uid] = item_id
-                removed.append(item_id)  # in case it was a single item before
+                removed.append(item_id)  # unless delivered again below as a listed master
             else:
                 singles.append((item_id, ck))
         changed = await self._singles(singles, window, removed)
         if masters:
             changed.extend(await self._reexpand(masters, cursor, window, removed))
-        return SyncPage(tuple(changed), tuple(dict.fromkeys(removed)), cursor.encode(), True)
+        delivered = {e.provider_id for e in changed}
+        gone = tuple(i for i in dict.fromkeys(removed) if i not in delivered)
+        return SyncPage(tuple(changed), gone, cursor.encode(), True)
 
     async def _singles(self, ids: list[tuple[str, str | None]], window: Window,
                        removed: list[str]) -> list[Event]:
@@ -135,33 +141,50 @@ class EventSync:
         view = await self.session.call(ops.calendar_view, self.folder, window.start,
                                        window.end, set(masters))
         old = {m: self._forget_series(cursor, m) for m in masters.values()}
-        events = await self._expand(view, masters, cursor)
+        events, unlisted = await self._expand(view, masters, cursor)
         fresh = {e.provider_id for e in events}
         for ids in old.values():
             removed.extend(i for i in ids if i not in fresh)
-        return [e for e in events if _in_window(e, window)]
+        removed.extend(unlisted)
+        return [e for e in events if _kept(e, window)]
 
     async def _expand(self, view: list[parse.Hit], masters: dict[str, str],
-                      cursor: Cursor) -> list[Event]:
-        """GetItem the CalendarView hits; occurrences of unknown series wait for the next
-        increment (their master was created after the recorded state)."""
+                      cursor: Cursor) -> tuple[list[Event], list[str]]:
+        """GetItem the CalendarView hits and the RecurringMasters of their series (one
+        GetItem run); occurrences of unknown series wait for the next increment (their
+        master was created after the recorded state). Answers the events, listed masters
+        included, and the ids of masters whose pattern has no RRULE."""
+        series = sorted({masters[h.uid] for h in view
+                         if h.type in SERIES_PARTS and h.uid in masters})
         wanted = [(i.id, i.changekey) for i in view
                   if i.type not in SERIES_PARTS or i.uid in masters]
-        items = await self.session.call(ops.fetch, self.folder, wanted) if wanted else []
-        events = []
-        for item in items:
-            uid, kind = parse.series_key(item)
-            master_id = masters.get(uid or "") if kind in SERIES_PARTS else None
-            if kind in SERIES_PARTS and master_id is None:
-                continue
-            event = to_event(item, self.calendar_id, self.service, master_id)
-            if master_id is not None and event.recurrence is not None:
-                entry = cursor.series.setdefault(master_id, (uid or "", []))
-                original = event.recurrence.original_start
-                assert isinstance(original, datetime)
-                entry[1].append(int(original.timestamp()))
-            events.append(event)
-        return events
+        wanted += [(m, None) for m in series]
+        items = await self.session.call(ops.fetch, self.folder, wanted,
+                                        ops.SERIES_PATHS) if wanted else []
+        heads = [i for i in items if parse.series_key(i)[1] == MASTER]
+        slots = {occ: slot for head in heads for occ, slot in parse.modified_occurrences(head)}
+        events = [e for e in (self._part(i, masters, slots, cursor) for i in items
+                              if parse.series_key(i)[1] != MASTER) if e is not None]
+        listed = [m for m in (to_master(h, self.calendar_id, self.service) for h in heads)
+                  if m is not None]
+        kept = {m.provider_id for m in listed}
+        return events + listed, [m for m in series if m not in kept]
+
+    def _part(self, item: Any, masters: dict[str, str], slots: dict[str, datetime],
+              cursor: Cursor) -> Event | None:
+        """A single item, or an occurrence of a known series (remembered in the cursor)."""
+        uid, kind = parse.series_key(item)
+        master_id = masters.get(uid or "") if kind in SERIES_PARTS else None
+        if kind in SERIES_PARTS and master_id is None:
+            return None
+        event = to_event(item, self.calendar_id, self.service, master_id,
+                         slots.get(parse.item_id(item)[0]))
+        if master_id is not None and event.recurrence is not None:
+            entry = cursor.series.setdefault(master_id, (uid or "", []))
+            original = event.recurrence.original_start
+            assert isinstance(original, datetime)
+            entry[1].append(int(original.timestamp()))
+        return event
 
     @staticmethod
     def _forget_series(cursor: Cursor, master_id: str) -> list[str]:

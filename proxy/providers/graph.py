@@ -87,14 +87,19 @@ class GraphProvider(DeliversOccurrences):
         """Requests sent upstream so far (for benchmarks and tests)."""
         return self.session.requests
 
-    async def check(self) -> None:
-        """Prove the token works and the mailbox is in Exchange Online.
+    async def check(self) -> str | None:
+        """Prove the token works and the mailbox is in Exchange Online; return the
+        signed-in user's immutable id (``/me`` ``id``, else its ``userPrincipalName``).
 
         A hybrid (on-premises) mailbox answers ``MailboxNotEnabledForRESTAPI`` on its
         calendar, which surfaces as 422 ``hybrid_not_supported``.
         """
-        await self.session.call(self.me.to_get_request_information())
+        me = await self.session.call(self.me.to_get_request_information())
         await self.session.call(self.me.calendar.to_get_request_information())
+        if not isinstance(me, dict):
+            return None
+        named = me.get("id") or me.get("userPrincipalName")
+        return str(named) if named else None
 
     async def list_calendars(self) -> list[Calendar]:
         calendars: list[Calendar] = []

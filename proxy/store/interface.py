@@ -17,6 +17,7 @@ from proxy.core.model import Calendar, Contact, Permissions, Service
 from proxy.store.changes import Changes
 from proxy.store.records import (
     Account,
+    AuditRecord,
     CalendarRecord,
     Delegation,
     Feed,
@@ -43,6 +44,16 @@ class Store(Protocol):
 
     async def stalest_syncs(self) -> dict[str, datetime]:
         """Per service, the oldest sync time among synced calendars (for the sync lag)."""
+
+    async def append_audit(self, records: Sequence[AuditRecord]) -> None:
+        """Write a batch of audit records in one transaction."""
+
+    async def list_audit(self, since: datetime, *, owner_id: str | None = None,
+                         account_id: str | None = None, limit: int = 1000) -> list[AuditRecord]:
+        """Records at or after ``since``, oldest first, of one owner or one account."""
+
+    async def prune_audit(self, before: datetime) -> int:
+        """Forget records older than ``before``; the number forgotten."""
 
     # --- accounts and users ------------------------------------------------------------
     async def create_account(self, name: str, settings: Mapping[str, Any]) -> Account: ...

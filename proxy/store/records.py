@@ -118,6 +118,30 @@ class CalendarRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One action of the audit trail (DESIGN §12): who did what on whose calendar, and
+    whether it was allowed; never content. Emails are kept as they were at the time."""
+
+    id: str
+    at: datetime
+    account_id: str
+    actor_id: str
+    actor: str
+    action: str
+    owner_id: str | None
+    owner: str | None
+    target: str | None
+    result: str  # allowed | refused
+
+    def json(self) -> dict[str, str | None]:
+        """The contract's shape: ``{"id", "at", "actor", "action", "owner", "target",
+        "result"}``."""
+        return {"id": self.id, "at": self.at.isoformat().replace("+00:00", "Z"),
+                "actor": self.actor, "action": self.action, "owner": self.owner,
+                "target": self.target, "result": self.result}
+
+
+@dataclass(frozen=True, slots=True)
 class Webhook:
     """A client's subscription to changes of one owner's calendar (DESIGN §11)."""
 

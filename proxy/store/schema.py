@@ -264,6 +264,25 @@ change_watch = Table(
 )
 
 
+#: the audit trail (DESIGN §12): no foreign keys, records outlive what they name
+audit = Table(
+    "audit", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("actor", String(320), nullable=False),  # email
+    Column("action", String(40), nullable=False),
+    Column("owner_id", String(64)),
+    Column("owner", String(320)),  # email; none for account-level actions
+    Column("target", String(200)),  # an id or a setting name
+    Column("result", String(10), nullable=False),  # allowed | refused
+    Index("ix_audit_owner_at", "owner_id", "at"),
+    Index("ix_audit_account_at", "account_id", "at"),
+    Index("ix_audit_at", "at"),
+)
+
+
 #: every table but ``schema_version``, children after parents (tests truncate these);
 #: keep this last, after every table
 DATA_TABLES = tuple(t for t in metadata.sorted_tables if t is not schema_version)

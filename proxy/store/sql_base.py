@@ -5,18 +5,22 @@ transactions, ids, hashing, and the clock.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.core.ids import encode_id
+from proxy.core.mirror import mailbox_scope
 from proxy.store.changes import Change, Changes, Topic
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import read_transaction, write_transaction
+from proxy.store.schema import integrations, users
 
 T = TypeVar("T")
 
@@ -29,6 +33,21 @@ def new_id() -> str:
     """A random URL-safe id (127 random bits, never beginning with ``-``: see
     :mod:`proxy.core.ids`) for rows that have no derived public id."""
     return encode_id(secrets.token_bytes(16))
+
+
+async def id_scope(conn: AsyncConnection, integration_id: str) -> str | None:
+    """The scope the public ids of this integration's calendars and contacts derive from
+    (:func:`proxy.core.mirror.mailbox_scope`): its owner, service and the mailbox recorded
+    at connect time (``details["mailbox"]``), else the owner's email (integrations
+    connected before mailboxes were recorded). ``None`` for an unknown integration."""
+    row = (await conn.execute(
+        select(integrations.c.user_id, integrations.c.service, integrations.c.details,
+               users.c.email).join(users, users.c.id == integrations.c.user_id)
+        .where(integrations.c.id == integration_id))).first()
+    if row is None:
+        return None
+    mailbox = json.loads(row.details).get("mailbox") or row.email
+    return mailbox_scope(row.user_id, row.service, mailbox)
 
 
 def sha256_hex(secret: str) -> str:

@@ -17,11 +17,13 @@ from proxy.errors import NotFound
 from proxy.store.changes import Topic
 from proxy.store.codec import contact_from_json, contact_to_json
 from proxy.store.schema import contacts, integrations
-from proxy.store.sql_base import StoreBase, chunks
+from proxy.store.sql_base import StoreBase, chunks, id_scope
 
 
-def contact_row(integration_id: str, contact: Contact) -> dict[str, Any]:
-    return {"id": contact_public_id(integration_id, contact.provider_id),
+def contact_row(scope: str, integration_id: str, contact: Contact) -> dict[str, Any]:
+    """The row of ``contact``; ``scope`` is the integration's id scope (see
+    :func:`proxy.store.sql_base.id_scope`)."""
+    return {"id": contact_public_id(scope, contact.provider_id),
             "integration_id": integration_id, "provider_id": contact.provider_id,
             "doc": contact_to_json(contact)}
 
@@ -30,11 +32,14 @@ def _entry(row: Row[Any]) -> tuple[str, str, Contact]:
     return row.id, row.integration_id, contact_from_json(row.doc)
 
 
-async def _lock_integration(conn: AsyncConnection, integration_id: str) -> None:
+async def _lock_integration(conn: AsyncConnection, integration_id: str) -> str:
+    """Lock the integration row; return its id scope. ``NotFound`` if unknown."""
     found = await conn.scalar(select(integrations.c.id).where(
         integrations.c.id == integration_id).with_for_update())
-    if found is None:
+    scope = None if found is None else await id_scope(conn, integration_id)
+    if scope is None:
         raise NotFound("unknown integration", code="integration_not_found")
+    return scope
 
 
 async def _replace_contacts(conn: AsyncConnection, integration_id: str,
@@ -58,9 +63,10 @@ class ContactOps(StoreBase):
     ) -> None:
         """Write one contacts round in one transaction: ``removed`` are provider ids,
         ``full=True`` replaces the whole mirror; the cursor moves with the data."""
-        rows = list({c.provider_id: contact_row(integration_id, c) for c in changed}.values())
         async with self._write() as conn:
-            await _lock_integration(conn, integration_id)
+            scope = await _lock_integration(conn, integration_id)
+            rows = list({c.provider_id: contact_row(scope, integration_id, c)
+                         for c in changed}.values())
             await _replace_contacts(conn, integration_id, rows, removed, full)
             await conn.execute(update(integrations).where(integrations.c.id == integration_id)
                                .values(contacts_cursor=cursor, contacts_synced_at=synced_at))
@@ -83,9 +89,9 @@ class ContactOps(StoreBase):
 
     async def put_contact(self, integration_id: str, contact: Contact) -> str:
         """Write-through of a created (or changed) contact; return its public id."""
-        row = contact_row(integration_id, contact)
         async with self._write() as conn:
-            await _lock_integration(conn, integration_id)
+            row = contact_row(await _lock_integration(conn, integration_id), integration_id,
+                              contact)
             await _replace_contacts(conn, integration_id, [row], (), full=False)
         self._announce(Topic.CONTACTS, integration_id)
         return str(row["id"])

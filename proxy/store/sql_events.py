@@ -25,8 +25,8 @@ from proxy.store.changes import Topic
 from proxy.store.codec import event_from_json, event_to_json
 from proxy.store.records import CalendarRecord
 from proxy.store.schema import calendars as calendar_table
-from proxy.store.schema import events, integrations
-from proxy.store.sql_base import StoreBase, chunks, new_id
+from proxy.store.schema import events
+from proxy.store.sql_base import StoreBase, chunks, id_scope, new_id
 
 #: kinds returned by ``events_in_range`` whatever their own times (the core needs every
 #: master to expand series, and every exception and cancellation to apply them)
@@ -124,14 +124,15 @@ class EventOps(StoreBase):
         upstream are removed with their events (cascade)."""
         given = list({c.provider_id: c for c in calendars}.values())
         async with self._write() as conn:
-            if await conn.scalar(select(integrations.c.id)
-                                 .where(integrations.c.id == integration_id)) is None:
+            scope = await id_scope(conn, integration_id)
+            if scope is None:
                 raise NotFound("unknown integration", code="integration_not_found")
             where = calendar_table.c.integration_id == integration_id
             query = select(calendar_table).where(where)
             known = {r.provider_id: r for r in await conn.execute(query)}
             for cal in given:
-                await self._upsert_one(conn, integration_id, cal, known, synced_by_default)
+                await self._upsert_one(conn, integration_id, scope, cal, known,
+                                       synced_by_default)
             gone = [r.id for pid, r in known.items() if pid not in {c.provider_id for c in given}]
             for part in chunks(gone):
                 await conn.execute(delete(calendar_table).where(calendar_table.c.id.in_(part)))
@@ -140,8 +141,9 @@ class EventOps(StoreBase):
         return [_calendar(rows[c.provider_id]) for c in given]
 
     @staticmethod
-    async def _upsert_one(conn: AsyncConnection, integration_id: str, cal: Calendar,
-                          known: dict[str, Row[Any]], synced_by_default: bool) -> None:
+    async def _upsert_one(conn: AsyncConnection, integration_id: str, scope: str,
+                          cal: Calendar, known: dict[str, Row[Any]],
+                          synced_by_default: bool) -> None:
         values = {"name": cal.name, "is_primary": cal.is_primary, "can_write": cal.can_write,
                   "time_zone": cal.time_zone}
         if cal.provider_id in known:
@@ -149,7 +151,7 @@ class EventOps(StoreBase):
                 calendar_table.c.id == known[cal.provider_id].id).values(**values))
             return
         await conn.execute(insert(calendar_table).values(
-            id=calendar_public_id(integration_id, cal.provider_id),
+            id=calendar_public_id(scope, cal.provider_id),
             integration_id=integration_id, provider_id=cal.provider_id,
             synced=cal.is_primary or synced_by_default, cursor=None, synced_at=None,
             incarnation=new_id(), **values))

@@ -42,13 +42,13 @@ class RoundResult:
 
 
 def mirror_event(integration_id: str, calendar: CalendarRecord, event: Event) -> MirroredEvent:
-    """Give a provider event its public identity within ``calendar``."""
+    """Give a provider event its public identity within ``calendar`` (derived from the
+    calendar's public id, so stable across reconnects: see :mod:`proxy.core.mirror`)."""
     series = event.recurrence.series_id if event.recurrence else None
     return MirroredEvent(
-        id=event_public_id(integration_id, calendar.provider_id, event.provider_id),
+        id=event_public_id(calendar.id, event.provider_id),
         calendar_id=calendar.id, integration_id=integration_id, event=event,
-        series_public_id=None if series is None else event_public_id(
-            integration_id, calendar.provider_id, series),
+        series_public_id=None if series is None else event_public_id(calendar.id, series),
     )
 
 

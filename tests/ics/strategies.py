@@ -96,7 +96,7 @@ def event(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT, pid: str = "p") 
 
 
 def mirrored(ev: Event, series_public_id: str | None = None) -> MirroredEvent:
-    return MirroredEvent(event_public_id(INTEGRATION, ev.calendar_id, ev.provider_id),
+    return MirroredEvent(event_public_id(ev.calendar_id, ev.provider_id),
                          ev.calendar_id, INTEGRATION, ev, series_public_id)
 
 

@@ -182,7 +182,8 @@ async def test_occurrence_writes(harness: EwsHarness) -> None:
     assert second.provider_id in page.removed
     assert any(e.provider_id == first.provider_id and e.title == "Weekly (special)"
                for e in page.changed)
-    assert master not in {e.provider_id for e in page.changed}
+    [head] = [e for e in page.changed if e.provider_id == master]  # only as a listed master
+    assert head.occurrences_listed and head.rrule and head.recurrence is None
 
 
 async def test_contacts_paging(harness: EwsHarness) -> None:
@@ -250,3 +251,28 @@ async def test_moved_occurrence_keeps_its_original_slot(harness: EwsHarness) -> 
     plain = sorted(e.recurrence.original_start for e in events.values()
                    if e.recurrence and not e.recurrence.is_exception)
     assert plain == [s for n, s in enumerate(emu.occurrence_starts(USER, master)) if n != 1]
+
+
+async def test_series_master_is_delivered_as_a_listed_master(harness: EwsHarness) -> None:
+    """The RecurringMaster comes with its Recurrence as an RRULE, marked as listing its
+    occurrences itself; unchanged series are not fetched again; a deleted one is removed
+    with every occurrence."""
+    emu, start = harness.emu, monday_at_nine_berlin()
+    master = emu.add_series(USER, "Planning", start, start + timedelta(hours=1),
+                            days=("Monday", "Wednesday"), count=6, first_day="Monday",
+                            time_zone="Europe/Berlin")
+    events, cursor = await full(harness)
+    head = events[master]
+    assert head.occurrences_listed and head.recurrence is None
+    assert head.rrule == ("FREQ=WEEKLY;BYDAY=MO,WE;WKST=MO;COUNT=6",)
+    assert head.start == start and head.time_zone == "Europe/Berlin"
+    assert len([e for e in events.values() if e.recurrence]) == 6
+
+    harness.emu.calls.clear()
+    page = await harness.provider.sync_events(harness.calendar_id, cursor, window())
+    assert page.changed == () and page.removed == ()
+    assert dict(harness.emu.calls) == {"SyncFolderItems": 1}
+
+    emu.delete(USER, master)
+    page = await harness.provider.sync_events(harness.calendar_id, page.next_cursor, window())
+    assert set(page.removed) == set(events)

@@ -50,6 +50,6 @@ def event(provider_id: str, start: Moment, end: Moment, **kw: Any) -> Event:
 
 def mirrored(calendar: CalendarRecord, ev: Event, series: str | None = None) -> MirroredEvent:
     return MirroredEvent(
-        id=event_public_id(calendar.integration_id, calendar.id, ev.provider_id),
+        id=event_public_id(calendar.id, ev.provider_id),
         calendar_id=calendar.id, integration_id=calendar.integration_id, event=ev,
         series_public_id=series)

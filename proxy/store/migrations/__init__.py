@@ -26,7 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.store import schema
 from proxy.store.engine import write_transaction
-from proxy.store.migrations import v1_baseline, v3_portal, v6_calendar_incarnation, v9_notifications
+from proxy.store.migrations import (
+    v1_baseline,
+    v3_portal,
+    v5_audit,
+    v6_calendar_incarnation,
+    v9_notifications,
+)
 
 #: arbitrary constant naming calproxy's migration lock among PostgreSQL advisory locks
 ADVISORY_LOCK_KEY = 0x63616C70726F7879 & 0x7FFFFFFFFFFFFFFF  # "calproxy"
@@ -46,6 +52,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: accounts, users, tokens, integrations, mirror", v1_baseline.apply),
     Migration(3, "portal: sessions, login links, sign-in flows, identities", v3_portal.apply),
+    Migration(5, "audit trail", v5_audit.apply),
     Migration(6, "calendars.incarnation for read caches", v6_calendar_incarnation.apply),
     Migration(9, "change notifications: webhooks, snapshots, change log", v9_notifications.apply),
 )
