@@ -70,10 +70,13 @@ class CalendarService:
 
     async def _calendars_of(self, integration: Integration, refresh: bool) -> list[Owned]:
         records = await self.lookups.list_calendars([integration.id])
-        if refresh or not records:
+        if refresh:
             provider = await self.connections.provider(integration)
             upstream = await provider.list_calendars()
             records = await self.store.upsert_calendars(integration.id, upstream, False)
+        elif not records:  # first use: listed once, whichever instance gets there first
+            await self.syncer.discover(integration, await self.connections.provider(integration))
+            records = await self.lookups.list_calendars([integration.id])
         return [(integration, r) for r in records]
 
     async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
