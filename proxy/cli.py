@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the server")
     demo = sub.add_parser("demo", help="run everything embedded, with seeded users")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--port", type=int, default=None,
+                      help="port to listen on (default CALPROXY_PORT, else 8080)")
     demo.add_argument("--once", action="store_true",
                       help="seed, print the session, run the sample requests and exit")
     account = sub.add_parser("account", help="accounts").add_subparsers(dest="action",
@@ -128,6 +129,13 @@ def _serve(settings: Settings) -> None:
                 print=lambda text: log.info("calproxy listening on %s", settings.base_url))
 
 
+def demo_base(args: argparse.Namespace) -> Settings:
+    """Host, port and public URL for the demo, read like ``serve`` reads them (environment
+    over the TOML file; no secret needed); ``--port`` wins over ``CALPROXY_PORT``."""
+    settings = load_settings(toml_path=args.config, require_secret=False)
+    return settings if args.port is None else settings.with_overrides(port=args.port)
+
+
 def _log_format(args: argparse.Namespace) -> str:
     """``CALPROXY_LOG_FORMAT`` before anything else runs (a bad value: text, and the
     configuration error is reported by the command itself)."""
@@ -145,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from proxy.demo import run_demo
 
-            return run_demo(port=args.port, once=args.once)
+            return run_demo(demo_base(args), once=args.once)
         settings = load_settings(toml_path=args.config)
         if args.command == "serve":
             _serve(settings)

@@ -41,7 +41,11 @@ from proxy.demo_seed import (
 
 @dataclass
 class DemoWorld:
+    """``url`` is calproxy's public base (printed); ``local`` is where the demo itself
+    reaches it (the same unless ``CALPROXY_PUBLIC_URL`` or a wildcard host is set)."""
+
     url: str
+    local: str
     tokens: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     runners: list[web.AppRunner] = field(default_factory=list)
@@ -50,40 +54,58 @@ class DemoWorld:
 _free_port = free_port
 
 
-async def _serve(app: web.Application, port: int, world: DemoWorld) -> str:
+async def _serve(app: web.Application, port: int, world: DemoWorld,
+                 host: str = "127.0.0.1") -> str:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, host, port).start()
     world.runners.append(runner)
     return f"http://127.0.0.1:{port}"
 
 
 async def _call(http: aiohttp.ClientSession, world: DemoWorld, who: str, method: str,
                 path: str, body: Any = None) -> Any:
-    return await call(http, world.url, world.tokens[who], method, path, body)
+    return await call(http, world.local, world.tokens[who], method, path, body)
 
 
-async def start_demo(port: int, workdir: Path) -> DemoWorld:
+def local_url(host: str, port: int) -> str:
+    """Where this process reaches a server listening on ``host``: a wildcard address
+    (all interfaces) is reached on loopback."""
+    if host in {"", "0.0.0.0", "::"}:
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def demo_settings(base: Settings, workdir: Path, **emulators: Any) -> Settings:
+    """The demo's settings: the address and public URL of ``base`` (the environment and
+    flags, as ``serve`` reads them), everything else embedded."""
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{workdir / 'demo.sqlite3'}", host=base.host,
+        port=base.port, public_url=base.public_url, secret_key="calproxy-demo-only-secret",
+        **emulators)
+
+
+async def start_demo(port: int, workdir: Path, base: Settings | None = None) -> DemoWorld:
+    """Run the demo; ``base`` gives host and public URL (default loopback), ``port`` wins
+    over its port."""
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
+    base = (base or Settings()).with_overrides(port=port)
     graph_emulator, google_emulator, ews_emulator = fixtures()
-    world = DemoWorld(url=f"http://127.0.0.1:{port}")
+    world = DemoWorld(url=base.base_url, local=local_url(base.host, port))
     microsoft = graph_emulator.MicrosoftCloud(*MS_CLIENT)
     google = google_emulator.GoogleEmulator()
     exchange = ews_emulator.EwsEmulator()
     ms_url = await _serve(microsoft.app(), _free_port(), world)
     google_url = await _serve(google.app(), _free_port(), world)
     ews_url = await _serve(exchange.app(), _free_port(), world) + ews_emulator.PATH
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{workdir / 'demo.sqlite3'}", port=port,
-        secret_key="calproxy-demo-only-secret",
-        **emulator_settings(ms_url, google_url, microsoft))
+    settings = demo_settings(base, workdir, **emulator_settings(ms_url, google_url, microsoft))
     seed_emulators(microsoft, google, exchange, next_monday(datetime.now(UTC)))
     store = await open_store(settings)
     world.tokens = await seed_people(store)
-    await _serve(create_app(settings, store), port, world)
-    await connect_people(world.url, world.tokens, ews_url)
+    await _serve(create_app(settings, store), port, world, settings.host)
+    await connect_people(world.local, world.tokens, ews_url, settings.base_url)
     world.links = await portal_links(store, settings)
     return world
 
@@ -149,7 +171,7 @@ async def _side_by_side(world: DemoWorld) -> str:
         out += ["", f"The chief of staff's Exchange calendar: {len(own['events'])} occurrences "
                 f"of {titles}"]
         feed = await _call(http, world, "exec", "POST", "/v1/me/feeds", {"detail": "busy"})
-        async with http.get(feed["url"]) as resp:
+        async with http.get(world.local + feed["url"][len(world.url):]) as resp:
             ics = (await resp.text()).splitlines()
         summaries = sorted({line for line in ics if line.startswith("SUMMARY")})
         out += ["", f"The executive's busy feed ({resp.headers['Content-Type']}, ETag "
@@ -157,9 +179,9 @@ async def _side_by_side(world: DemoWorld) -> str:
     return "\n".join(out)
 
 
-async def _main(port: int, once: bool) -> None:
+async def _main(base: Settings, once: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="calproxy-demo-") as tmp:
-        world = await start_demo(port, Path(tmp))
+        world = await start_demo(base.port, Path(tmp), base)
         try:
             print(_session_text(world), flush=True)
             if once:
@@ -172,7 +194,9 @@ async def _main(port: int, once: bool) -> None:
                 await runner.cleanup()
 
 
-def run_demo(port: int = 8080, once: bool = False) -> int:
+def run_demo(base: Settings, once: bool = False) -> int:
+    """Run the demo at ``base``'s host, port and public URL (``CALPROXY_HOST``,
+    ``CALPROXY_PORT``, ``CALPROXY_PUBLIC_URL``, with ``--port`` applied by the caller)."""
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(port, once))
+        asyncio.run(_main(base, once))
     return 0

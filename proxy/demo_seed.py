@@ -161,20 +161,31 @@ async def call(http: aiohttp.ClientSession, url: str, token: str, method: str, p
 
 
 async def _connect(http: aiohttp.ClientSession, url: str, token: str, who: str,
-                   service: str) -> None:
+                   service: str, public_url: str) -> None:
     pending = await call(http, url, token, "POST", "/v1/me/integrations", {"service": service})
-    async with http.get(pending["authorize_url"]) as resp:  # emulator 302s to our callback
+    async with http.get(pending["authorize_url"], allow_redirects=False) as resp:
+        callback = resp.headers.get("Location", "")  # the emulator 302s to our callback
+    if callback.startswith(public_url):  # reach it on loopback, whatever the public URL
+        callback = url + callback[len(public_url):]
+    async with http.get(callback) as resp:
         answer = await resp.json(content_type=None)
     if answer.get("status") != "connected":
         raise RuntimeError(f"demo: connecting {who} to {service} failed: {answer}")
 
 
-async def connect_people(url: str, tokens: dict[str, str], ews_url: str) -> None:
+async def connect_people(url: str, tokens: dict[str, str], ews_url: str,
+                         public_url: str | None = None) -> None:
     """Through calproxy's API at ``url``: the executive (Graph) and the colleague (Google)
-    by the OAuth dance, the chief of staff by EWS password; the delegates assigned."""
+    by the OAuth dance, the chief of staff by EWS password; the delegates assigned.
+
+    ``public_url`` is calproxy's public base (``CALPROXY_PUBLIC_URL``), where the OAuth
+    redirects point; the demo follows them to ``url`` instead, so a public URL that only
+    a reverse proxy in front of the demo answers does not stop it seeding.
+    """
     async with aiohttp.ClientSession() as http:
-        await _connect(http, url, tokens["exec"], "exec", "graph")
-        await _connect(http, url, tokens["colleague"], "colleague", "google")
+        await _connect(http, url, tokens["exec"], "exec", "graph", public_url or url)
+        await _connect(http, url, tokens["colleague"], "colleague", "google",
+                       public_url or url)
         answer = await call(http, url, tokens["chief"], "POST", "/v1/me/integrations", {
             "service": "exchange_ews", "ews_url": ews_url, "username": "chief@acme.example",
             "password": EWS_PASSWORD})
