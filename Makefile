@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean postgres
+.PHONY: demo test lint typecheck pytest browser chromium bench clean postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m proxy demo
 
-test: $(STAMP) postgres lint typecheck pytest
+test: $(STAMP) postgres lint typecheck pytest browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check proxy tests bench
@@ -26,6 +26,16 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
+# The browser suite drives Debian's Chromium (no browser downloads here) and runs on its
+# own: Playwright's sync API does not mix with pytest-asyncio in one process.
+browser: $(STAMP) chromium
+	$(BIN)/pytest -q tests/browser -p no:aiohttp -p no:asyncio \
+	  -W ignore::pytest.PytestConfigWarning
+
+chromium:
+	@test -x /usr/bin/chromium || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -34,4 +44,4 @@ bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results

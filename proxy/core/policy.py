@@ -310,6 +310,27 @@ def prompt_service(policy: Policy, preferred: Service | None = None) -> Service 
     return None
 
 
+#: services a re-integration prompt may offer, in order of preference after the suspended
+#: one: Office 365 first (the prompt's origin), then Google, then those connected without
+#: a browser (EWS with a password; MAPI on the desktop client)
+REINTEGRATION_ORDER = (Service.GRAPH, Service.EWS_O365, Service.GOOGLE, Service.EXCHANGE_EWS,
+                       Service.EXCHANGE_MAPI)
+#: services connected through an authorize URL (the others: the user is told only)
+AUTHORIZED_SERVICES = frozenset({Service.GRAPH, Service.EWS_O365, Service.GOOGLE})
+
+
+def reintegration_prompt(policy: Policy, suspended: Service) -> PromptDecision | None:
+    """Rule 2's prompt after a ``policy_changed`` suspension: the suspended service if the
+    policy still allows it, else the first service it allows (locking ``services`` to
+    ``["google"]`` away from Graph prompts for Google); ``None`` if it allows none."""
+    allowed = policy.allowed_services
+    for candidate in (suspended, *REINTEGRATION_ORDER):
+        if candidate in allowed:
+            return PromptDecision(candidate, Reason.POLICY_CHANGED,
+                                  authorize=candidate in AUTHORIZED_SERVICES)
+    return None
+
+
 def sign_in_prompt(
     policy: Policy, email: str, integrations: Iterable[IntegrationFacts], connected: bool,
     sign_ins_before: int, client_version: str, min_version: str,
@@ -323,9 +344,9 @@ def sign_in_prompt(
             return PromptDecision(facts.service, Reason.DOMAIN_NOT_ALLOWED, authorize=False)
     for facts in suspended:
         if facts.suspended_reason == Reason.POLICY_CHANGED and policy.is_enabled:
-            service = prompt_service(policy, facts.service)
-            if service is not None:
-                return PromptDecision(service, Reason.POLICY_CHANGED, authorize=True)
+            decision = reintegration_prompt(policy, facts.service)
+            if decision is not None:
+                return decision
     mode: PromptMode = policy.prompt_o365_on_sign_in.value
     if connected or mode is PromptMode.OFF or not policy.is_enabled:
         return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.api.conftest import Live
+import pytest
+
+from tests.api.conftest import Cloud, Live
 from tests.api.helpers import events_of, seed
 
 
@@ -202,3 +204,25 @@ async def test_odd_client_versions_are_refused_cleanly(world: Live) -> None:
         status, body, _ = await world.call("chief", "POST", "/v1/me/sign-in",
                                            json={"client_version": version})
         assert status == 400 and "client_version" in body["error"]["message"], version
+
+
+@pytest.mark.parametrize("mode", ["off", "every_sign_in"])
+async def test_rule2_locking_services_away_prompts_for_an_allowed_one(cloud: Cloud,
+                                                                      mode: str) -> None:
+    """A user on Graph; the admin locks services to Google: the next sign-in prompts with
+    reason policy_changed for Google, with its authorize URL, whatever
+    prompt_o365_on_sign_in says; following it connects Google."""
+    live = cloud.live
+    await live.connect("exec", "graph")
+    assert (await patch(live, {"prompt_o365_on_sign_in": {"value": mode}}))[0] == 200
+    assert (await patch(live, {"services": {"value": ["google"], "locked": True}}))[0] == 200
+    assert await status_of(live, "exec") == ("suspended", "policy_changed")
+    prompt = await sign_in(live, "exec")
+    assert prompt is not None and (prompt["service"], prompt["reason"]) == (
+        "google", "policy_changed")
+    assert prompt["authorize_url"].startswith(live.settings.google_auth_url + "?")
+    async with live.http.get(prompt["authorize_url"]) as response:
+        assert response.status == 200, await response.text()
+    _, listed, _ = await live.call("exec", "GET", "/v1/me/integrations")
+    assert sorted((i["service"], i["status"]) for i in listed["integrations"]) == [
+        ("google", "connected"), ("graph", "suspended")]
