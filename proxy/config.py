@@ -48,6 +48,19 @@ def _non_negative(raw: str) -> int:
     return value
 
 
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return value
+
+
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw.strip()).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return raw.strip()
+
+
 def _url(raw: str) -> str:
     parts = urlsplit(raw.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -136,12 +149,6 @@ def _rate(raw: str) -> Rate | None:
     return Rate(rate, burst)
 
 
-def _redis_url(raw: str) -> str:
-    if urlsplit(raw.strip()).scheme not in {"redis", "rediss", "unix"}:
-        raise ValueError("expected a redis://, rediss:// or unix:// URL")
-    return raw.strip()
-
-
 def _log_format(raw: str) -> str:
     value = raw.strip().lower()
     if value not in {"text", "json"}:
@@ -208,6 +215,16 @@ class Settings:
     freshness_seconds: int = _setting(
         "CALPROXY_FRESHNESS_SECONDS", 60, _non_negative,
         "a change upstream shows in reads within this time")
+    scheduler: bool = _setting(
+        "CALPROXY_SCHEDULER", True, _bool,
+        "background sync keeps every mirror fresh (`off` for tests that need quiet)")
+    sync_concurrency: int = _setting(
+        "CALPROXY_SYNC_CONCURRENCY", 8, _positive,
+        "background sync rounds running at once in one instance")
+    redis_url: str | None = _setting(
+        "CALPROXY_REDIS_URL", None, _redis_url,
+        "Redis for cross-instance change notices (pub/sub) instead of PostgreSQL NOTIFY, "
+        "and for rate limits shared by every instance")
     google_issuer: str = _setting(
         "CALPROXY_GOOGLE_ISSUER", "https://accounts.google.com", _url,
         "Google's OpenID Connect issuer (its discovery document sits below it)")
@@ -223,9 +240,6 @@ class Settings:
     feed_rate_limit: Rate | None = _setting(  # noqa: RUF009 (Rate is frozen)
         "CALPROXY_FEED_RATE_LIMIT", FEED_RATE, _rate,
         "requests per second and burst per feed secret on `/feeds`: `RATE:BURST`, or `off`")
-    redis_url: str | None = _setting(
-        "CALPROXY_REDIS_URL", None, _redis_url,
-        "Redis for cross-instance change notices (pub/sub) instead of PostgreSQL NOTIFY")
     audit_days: int = _setting(
         "CALPROXY_AUDIT_DAYS", 90, _non_negative, "days audit records are kept")
     log_format: str = _setting(

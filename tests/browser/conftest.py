@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.served import Served
+
+#: a shared, loaded machine (CI or several engineers): be patient before failing
+expect.set_options(timeout=15_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 

@@ -29,6 +29,7 @@ from proxy.store.engine import write_transaction
 from proxy.store.migrations import (
     v1_baseline,
     v3_portal,
+    v4_sync_leases,
     v5_audit,
     v6_calendar_incarnation,
     v9_notifications,
@@ -52,6 +53,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: accounts, users, tokens, integrations, mirror", v1_baseline.apply),
     Migration(3, "portal: sessions, login links, sign-in flows, identities", v3_portal.apply),
+    Migration(4, "sync leases: one round per calendar across instances", v4_sync_leases.apply),
     Migration(5, "audit trail", v5_audit.apply),
     Migration(6, "calendars.incarnation for read caches", v6_calendar_incarnation.apply),
     Migration(9, "change notifications: webhooks, snapshots, change log", v9_notifications.apply),
