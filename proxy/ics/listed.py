@@ -8,9 +8,10 @@ write them, so it is checked against them before it is used:
 
 - at least one occurrence must be listed (a master left over from a series deleted
   upstream lists none), every listed occurrence's original start must be a start the
-  rule generates, and no two may share one: otherwise (a pattern the converter got wrong, a series edited
-  upstream between two reads) :func:`fold_listed` answers ``None`` and the plan writes
-  the occurrences as standalone VEVENTs, exactly as without a master;
+  rule generates, and no two may share one: otherwise (a pattern the converter got
+  wrong, a series edited upstream between two reads) :func:`fold_listed` answers
+  ``None`` and the plan writes the occurrences as standalone VEVENTs, exactly as
+  without a master;
 - a generated start in the *listed window* (where the mirror holds every occurrence the
   provider has) without a listed occurrence was deleted upstream: an EXDATE;
 - a listed occurrence the feed may not publish (cancelled, free at ``busy``): an EXDATE;
