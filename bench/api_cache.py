@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
@@ -165,6 +166,8 @@ async def main() -> None:
             async with http.get(url, headers=auth) as response:  # the initial sync
                 body, etag = await response.read(), response.headers["ETag"]
             shown = len(json.loads(body)["events"])
+            print(f"load average before the run: {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores")
             print(f"week: {shown} occurrences, {len(body) / 1000:.0f} kB per answer; "
                   f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
                   f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
