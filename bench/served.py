@@ -44,7 +44,8 @@ async def served(owner_email: str = "exec@example.com") -> AsyncIterator[Served]
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-                            secret_key="bench", freshness_seconds=3600)
+                            secret_key="bench", freshness_seconds=3600,
+                            rate_limit=None, feed_rate_limit=None)  # one client, flat out
         store = await open_store(settings)
         account = await store.create_account("Bench", {})
         owner = await store.create_user(account.id, owner_email, Role.MEMBER)

@@ -42,6 +42,7 @@ from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
 from proxy.operations.audit import AuditTrail
 from proxy.operations.audit_http import account_audit, audit_refusals, audit_service, my_audit
+from proxy.operations.limits import buckets_service, rate_limit_middleware
 from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
@@ -100,7 +101,8 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     ``scheduler`` runs background sync with the app (``calproxy serve`` asks for it when
     ``CALPROXY_SCHEDULER`` is on); apps built in tests stay quiet unless they ask.
     """
-    app = web.Application(middlewares=[access_middleware, error_middleware, audit_refusals,
+    app = web.Application(middlewares=[access_middleware, error_middleware,
+                                       rate_limit_middleware, audit_refusals,
                                        auth_middleware],
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
@@ -119,6 +121,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+    app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
