@@ -122,7 +122,7 @@ def _serve(settings: Settings) -> None:
     from proxy.store.sql import open_store
 
     async def app_factory() -> web.Application:
-        return create_app(settings, await open_store(settings))
+        return create_app(settings, await open_store(settings), scheduler=True)
 
     web.run_app(app_factory(), host=settings.host, port=settings.port,
                 access_log=None,  # the app's own access middleware logs each request

@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 from cachetools import LRUCache
 
 from proxy.actions.calendar import Target, check_events_read, may_write, visible_busy_allowed
+from proxy.cache.mirror import MirrorIndex
 from proxy.cache.principals import Principals
 from proxy.cache.views import Answer, Expanded, Fragment, ReadCaches, SortKey
 from proxy.core.access import events_audience
 from proxy.core.mirror import MirroredEvent
+from proxy.core.recurrence import expand
 from proxy.core.timeutil import to_utc
 from proxy.errors import NotFound
 from proxy.redaction import Audience, VisibleEvent, redact
@@ -82,7 +84,7 @@ class Reader:
         if cached is not None:
             return cached
         by_calendar = [(c, a, await self._expanded(c, start, end)) for c, a in scoped]
-        fragments = [self._fragment(c, a, item) for c, a, item in _merged(by_calendar)]
+        fragments = [self._fragment(a, item) for _, a, item in _merged(by_calendar)]
         shown = [f for f in fragments if f.visible is not None]
         body = b'{"events":[' + b",".join(f.json for f in shown) + b"]}"
         answer = Answer(body, etag_of(body), tuple(f.visible for f in shown
@@ -133,28 +135,38 @@ class Reader:
         cached = self.caches.occurrences.get(key)
         if cached is not None:
             return cached
-        items = await self.service.calendar_occurrences(calendar, start, end)
+        items = await self._occurrences(calendar, start, end)
         expanded = Expanded(tuple(items), tuple(_sort_key(i) for i in items))
         _keep(self.caches.occurrences, key, expanded)
         return expanded
 
+    async def _occurrences(self, calendar: CalendarRecord, start: datetime,
+                           end: datetime) -> list[MirroredEvent]:
+        """From the calendar's index when it has one (or is worth one), else the store."""
+        index = self.caches.indexes.get(calendar.content_key)
+        if index is None and self.caches.misses.second(calendar.content_key):
+            index = MirrorIndex.build(await self.service.calendar_items(calendar))
+            _keep(self.caches.indexes, calendar.content_key, index)
+        if index is None:
+            return await self.service.calendar_occurrences(calendar, start, end)
+        return expand(index.candidates(start, end), start, end)
+
     def _visible_fragment(self, scoped: list[Scoped],
                           item: MirroredEvent) -> tuple[bytes, VisibleEvent]:
         """``item`` as the caller sees it; 404 (not 403: it says nothing) when hidden."""
-        found = [(c, a) for c, a in scoped if c.id == item.calendar_id]
-        fragment = self._fragment(*found[0], item) if found else None
+        found = [a for c, a in scoped if c.id == item.calendar_id]
+        fragment = self._fragment(found[0], item) if found else None
         if fragment is None or fragment.visible is None:
             raise NotFound("event: no such event", "event_not_found")
         return fragment.json, fragment.visible
 
-    def _fragment(self, calendar: CalendarRecord, audience: Audience,
-                  item: MirroredEvent) -> Fragment:
-        key = (calendar.content_key, item.id, audience)
+    def _fragment(self, audience: Audience, item: MirroredEvent) -> Fragment:
+        key = (item.id, audience)
         cached = self.caches.fragments.get(key)
-        if cached is not None:
+        if cached is not None and cached.made_from(item):
             return cached
         visible = redact(item, audience)
-        fragment = Fragment(visible, b"" if visible is None else json_bytes(
+        fragment = Fragment(item, visible, b"" if visible is None else json_bytes(
             event_json(visible)))
         _keep(self.caches.fragments, key, fragment)
         return fragment

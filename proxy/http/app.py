@@ -32,6 +32,7 @@ from proxy.http.keys import (
     READ_CACHES,
     READER,
     REGISTRY,
+    SCHEDULER,
     SETTINGS,
     STORE,
 )
@@ -41,6 +42,7 @@ from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
 from proxy.operations.audit import AuditTrail
 from proxy.operations.audit_http import account_audit, audit_refusals, audit_service, my_audit
+from proxy.operations.limits import buckets_service, rate_limit_middleware
 from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
@@ -50,6 +52,9 @@ from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
 from proxy.sync.driver import Syncer
+from proxy.sync.leases import Leases
+from proxy.sync.manners import Manners
+from proxy.sync.scheduler import Scheduler
 
 ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1/me", me.me),
@@ -89,10 +94,15 @@ ROUTES: list[tuple[str, str, object]] = [
 ]
 
 
-def create_app(settings: Settings, store: Store,
-               registry: Registry | None = None) -> web.Application:
-    """The calproxy app over an opened ``store``; the app closes it on cleanup."""
-    app = web.Application(middlewares=[access_middleware, error_middleware, audit_refusals,
+def create_app(settings: Settings, store: Store, registry: Registry | None = None, *,
+               scheduler: bool = False) -> web.Application:
+    """The calproxy app over an opened ``store``; the app closes it on cleanup.
+
+    ``scheduler`` runs background sync with the app (``calproxy serve`` asks for it when
+    ``CALPROXY_SCHEDULER`` is on); apps built in tests stay quiet unless they ask.
+    """
+    app = web.Application(middlewares=[access_middleware, error_middleware,
+                                       rate_limit_middleware, audit_refusals,
                                        auth_middleware],
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
@@ -111,9 +121,12 @@ def create_app(settings: Settings, store: Store,
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+    app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
+    if scheduler and settings.scheduler and settings.freshness_seconds > 0:
+        app.cleanup_ctx.append(_background_sync)
     return app
 
 
@@ -124,10 +137,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False,
                                      trace_configs=[upstream_trace(app[SETTINGS])]) as http:
         app[HTTP] = http
-        connections = Connections(app[STORE], app[SETTINGS], http, app[REGISTRY])
+        store, settings = app[STORE], app[SETTINGS]
+        leases = Leases(store)
+        # several instances share PostgreSQL: per-mailbox caps must then hold across them
+        shared = not settings.database_url.startswith("sqlite")
+        connections = Connections(store, settings, http, app[REGISTRY],
+                                  Manners(leases if shared else None))
         app[CONNECTIONS] = connections
-        app[CALENDARS] = CalendarService(app[STORE], app[SETTINGS], connections,
-                                         Syncer(app[STORE], app[SETTINGS]), app[PRINCIPALS])
+        app[CALENDARS] = CalendarService(store, settings, connections,
+                                         Syncer(store, settings, leases), app[PRINCIPALS])
         app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
         await connections.close()
@@ -146,3 +164,12 @@ async def _notifications(app: web.Application) -> AsyncIterator[None]:
     yield
     await deliverer.stop()
     await tracker.stop()
+
+
+async def _background_sync(app: web.Application) -> AsyncIterator[None]:
+    """The scheduler starts after the services and stops before they close."""
+    scheduler = Scheduler(app[STORE], app[SETTINGS], app[CALENDARS])
+    app[SCHEDULER] = scheduler
+    await scheduler.start()
+    yield
+    await scheduler.stop()

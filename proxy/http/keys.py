@@ -18,6 +18,7 @@ from proxy.store.interface import Store
 from proxy.store.records import Integration
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
+from proxy.sync.scheduler import Scheduler
 
 if TYPE_CHECKING:  # the trail's module imports these keys
     from proxy.operations.audit import AuditTrail
@@ -28,6 +29,7 @@ STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
+SCHEDULER = web.AppKey("scheduler", Scheduler)  # only where background sync runs
 PRINCIPALS = web.AppKey("principals", Principals)
 READ_CACHES = web.AppKey("read_caches", ReadCaches)
 READER = web.AppKey("reader", Reader)

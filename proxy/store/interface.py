@@ -24,6 +24,7 @@ from proxy.store.records import (
     Integration,
     IntegrationStatus,
     Role,
+    SyncSchedule,
     User,
     Webhook,
 )
@@ -163,6 +164,17 @@ class Store(Protocol):
     async def put_contact(self, integration_id: str, contact: Contact) -> str:
         """Write-through of a created contact; return its public id."""
 
+    # --- sync across instances (leases are coordination rows; they announce nothing) ---
+    async def acquire_lease(self, key: str, holder: str, seconds: float) -> bool:
+        """Take ``key`` for ``seconds`` unless another holder's lease is still live."""
+    async def renew_lease(self, key: str, holder: str, seconds: float) -> bool:
+        """Extend a lease ``holder`` still has; False when it lapsed and was taken."""
+    async def release_lease(self, key: str, holder: str) -> None: ...
+    async def lease_holder(self, key: str) -> str | None:
+        """Who holds ``key`` now (None when free or expired)."""
+    async def sync_schedule(self) -> SyncSchedule:
+        """Synced calendars and contacts of connected integrations granted access, and
+        connected integrations whose calendars were never listed."""
     # --- the web portal (every browser-held secret stored as its SHA-256) ---------------
     async def create_portal_session(self, user_id: str) -> str:
         """A new browser session; returns its id (shown once, stored hashed)."""

@@ -156,3 +156,23 @@ class Webhook:
     attempts: int = 0
     failing_since: datetime | None = None
     next_attempt: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    """Something the background scheduler keeps fresh: a synced calendar (``key`` is its
+    id) or an integration's contacts (``key`` is the integration id)."""
+
+    key: str
+    integration_id: str
+    synced_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSchedule:
+    """Everything due for background sync, read in one snapshot."""
+
+    calendars: list[SyncTarget]
+    contacts: list[SyncTarget]
+    #: connected integrations with calendar access whose calendars were never listed
+    undiscovered: list[str]

@@ -264,6 +264,15 @@ change_watch = Table(
 )
 
 
+#: who runs what across instances: ``calendar:<id>`` rounds, ``slot:<mailbox>:<n>``
+#: request slots; a row whose ``expires_at`` passed is free (its holder died or let go)
+sync_leases = Table(
+    "sync_leases", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
 #: the audit trail (DESIGN §12): no foreign keys, records outlive what they name
 audit = Table(
     "audit", metadata,

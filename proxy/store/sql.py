@@ -27,13 +27,14 @@ from proxy.store.sql_notifications import NotificationOps
 from proxy.store.sql_operations import OperationsOps
 from proxy.store.sql_people import PeopleOps
 from proxy.store.sql_portal import PortalOps
+from proxy.store.sql_sync import SyncOps
 
 if TYPE_CHECKING:
     from proxy.store.interface import Store
 
 
 class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, RotationOps,
-               OperationsOps, NotificationOps):
+               OperationsOps, NotificationOps, SyncOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 

@@ -70,10 +70,13 @@ class CalendarService:
 
     async def _calendars_of(self, integration: Integration, refresh: bool) -> list[Owned]:
         records = await self.lookups.list_calendars([integration.id])
-        if refresh or not records:
+        if refresh:
             provider = await self.connections.provider(integration)
             upstream = await provider.list_calendars()
             records = await self.store.upsert_calendars(integration.id, upstream, False)
+        elif not records:  # first use: listed once, whichever instance gets there first
+            await self.syncer.discover(integration, await self.connections.provider(integration))
+            records = await self.lookups.list_calendars([integration.id])
         return [(integration, r) for r in records]
 
     async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
@@ -111,6 +114,11 @@ class CalendarService:
                                    end: datetime) -> list[MirroredEvent]:
         """One calendar's occurrences overlapping [start, end), sorted (series expanded)."""
         return expand(await self.store.events_in_range([calendar.id], start, end), start, end)
+
+    async def calendar_items(self, calendar: CalendarRecord) -> list[MirroredEvent]:
+        """Every mirrored item of one calendar, series unexpanded (for in-memory indexes)."""
+        return await self.store.events_in_range([calendar.id], datetime.min.replace(
+            tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 
     async def occurrences(self, owner_id: str, start: datetime, end: datetime,
                           calendar_id: str | None = None) -> list[MirroredEvent]:

@@ -1,4 +1,5 @@
-"""Provider objects per integration, built once and reused until disconnect."""
+"""Provider objects per integration, built once and reused until disconnect, each behind
+its mailbox's gate (:mod:`proxy.sync.manners`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from proxy.providers import Registry
 from proxy.providers.base import Connection, Provider
 from proxy.store.interface import Store
 from proxy.store.records import Integration, IntegrationStatus
+from proxy.sync.manners import Manners
 from proxy.sync.oauth import StoredTokenSource
 
 
 class Connections:
     def __init__(self, store: Store, settings: Settings, http: aiohttp.ClientSession,
-                 registry: Registry) -> None:
+                 registry: Registry, manners: Manners | None = None) -> None:
         self.store, self.settings, self.http, self.registry = store, settings, http, registry
+        self.manners = manners if manners is not None else Manners()
         self._providers: dict[str, Provider] = {}
         self._lock = asyncio.Lock()
 
@@ -49,8 +52,9 @@ class Connections:
                                        integration.id)
         else:
             credentials.update(await self.store.get_credentials(integration.id))
-        return entry.factory(Connection(self.settings, self.http, credentials, tokens,
-                                        mailbox_key=integration.id))
+        provider = entry.factory(Connection(self.settings, self.http, credentials, tokens,
+                                            mailbox_key=integration.id))
+        return self.manners.polite(provider, integration.service, integration.id)
 
     async def forget(self, integration_id: str) -> None:
         provider = self._providers.pop(integration_id, None)

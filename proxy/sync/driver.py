@@ -5,12 +5,14 @@ and the new cursor in one store transaction; until then nothing is written, so a
 mid-round leaves the previous mirror intact. An expired cursor starts a full round whose
 result replaces the mirror (reconciling deletions the provider never reported). Reads
 call :meth:`Syncer.ensure_fresh`, which makes no upstream call for a calendar synced
-within the freshness window; concurrent readers of one calendar share one round.
+within the freshness window; concurrent readers of one calendar share one round, in this
+process and across instances (:class:`Syncer`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,8 +25,10 @@ from proxy.core.model import Contact, Event
 from proxy.errors import CursorExpired
 from proxy.operations.metrics import count_sync_round
 from proxy.providers.base import Provider, SyncPage, Window
+from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
 from proxy.store.records import CalendarRecord, Integration
+from proxy.sync.leases import Held, Leases
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,10 +62,30 @@ def sync_window(settings: Settings, now: datetime) -> Window:
                   day + timedelta(days=settings.sync_future_days + 1))
 
 
+class LeaseLost(RuntimeError):
+    """This instance's lease on a round lapsed before the round could commit."""
+
+
 class Syncer:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    """Runs rounds: one per calendar at a time in this process (single-flight) and across
+    every instance on the database (a lease per calendar, :mod:`proxy.sync.leases`).
+
+    An instance that finds another instance's round running waits for its result instead
+    of asking the provider again: it re-reads the calendar once the lease is released, or
+    as soon as the calendar's ``synced_at`` moves (the other round committed; relayed
+    change notices wake it early), and only runs a round of its own if nothing landed.
+    """
+
+    def __init__(self, store: Store, settings: Settings, leases: Leases | None = None,
+                 poll_seconds: float = 0.25) -> None:
         self.store, self.settings = store, settings
+        self.leases = leases if leases is not None else Leases(store)
+        self.poll_seconds = poll_seconds
+        #: upstream rounds this instance ran (benchmarks and metrics read it)
+        self.rounds = 0
         self._inflight: dict[str, asyncio.Future[None]] = {}
+        self._wakers: dict[str, asyncio.Event] = {}
+        store.changes.subscribe(self._on_change)
 
     def is_fresh(self, synced_at: datetime | None, now: datetime) -> bool:
         age = timedelta(seconds=self.settings.freshness_seconds)
@@ -74,16 +98,79 @@ class Syncer:
         await asyncio.gather(*(self.sync_calendar(integration, provider, c) for c in stale))
 
     async def sync_calendar(self, integration: Integration, provider: Provider,
-                            calendar: CalendarRecord) -> None:
-        """One round for ``calendar``; callers arriving meanwhile wait for the same round."""
-        running = self._inflight.get(calendar.id)
+                            calendar: CalendarRecord, wait: bool = True) -> None:
+        """One round for ``calendar`` (as last seen: a round that landed since counts);
+        callers arriving meanwhile wait for the same round. With ``wait=False`` a round
+        running on another instance is left to it."""
+        async def stamp() -> object:
+            current = await self.store.get_calendar(calendar.id)
+            return _GONE if current is None or not current.synced else current.synced_at
+
+        async def run(held: Held) -> None:
+            current = await self.store.get_calendar(calendar.id)
+            if current is not None and current.synced:
+                await count_sync_round(integration.service.value, current.cursor is None,
+                                       self._sync(integration, provider, current, held))
+
+        await self._single(f"calendar:{calendar.id}", self._landed(calendar.synced_at), stamp,
+                           run, wait)
+
+    async def sync_contacts(self, integration: Integration, provider: Provider,
+                            force: bool = False, wait: bool = True) -> None:
+        if not force and self.is_fresh(integration.contacts_synced_at, datetime.now(UTC)):
+            return
+
+        async def stamp() -> object:
+            current = await self.store.get_integration(integration.id)
+            return _GONE if current is None else current.contacts_synced_at
+
+        async def run(held: Held) -> None:
+            current = await self.store.get_integration(integration.id)
+            if current is not None:
+                await self._sync_contacts(current, provider, held)
+
+        await self._single(f"contacts:{integration.id}",
+                           self._landed(integration.contacts_synced_at), stamp, run, wait)
+
+    async def discover(self, integration: Integration, provider: Provider) -> None:
+        """List a new integration's calendars (once across instances)."""
+        async def stamp() -> object:
+            return len(await self.store.list_calendars([integration.id]))
+
+        async def run(held: Held) -> None:
+            upstream = await provider.list_calendars()
+            _still_held(held)
+            await self.store.upsert_calendars(integration.id, upstream, False)
+
+        await self._single(f"discover:{integration.id}", lambda count: count != 0, stamp, run,
+                           True)
+
+    def _landed(self, seen: datetime | None) -> Callable[[object], bool]:
+        """Whether a ``synced_at`` read now means a round landed that this caller may take
+        as its own: a fresh one that moved since the caller looked, or any that landed
+        after it started (the caller's record may come from a cache, so "moved" alone
+        proves nothing), or the target is gone."""
+        started = datetime.now(UTC)
+
+        def landed(stamp: object) -> bool:
+            if not isinstance(stamp, datetime):
+                return stamp is _GONE
+            return stamp != seen and (stamp >= started
+                                      or self.is_fresh(stamp, datetime.now(UTC)))
+
+        return landed
+
+    async def _single(self, key: str, landed: Callable[[object], bool],
+                      stamp: Callable[[], Awaitable[object]],
+                      run: Callable[[Held], Awaitable[None]], wait: bool) -> None:
+        """Run ``run`` once for ``key`` here and across instances (see the class doc)."""
+        running = self._inflight.get(key)
         if running is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight[calendar.id] = future
+        self._inflight[key] = future
         try:
-            await count_sync_round(integration.service.value, calendar.cursor is None,
-                                   self._sync(integration, provider, calendar))
+            await self._leased(key, landed, stamp, run, wait)
             future.set_result(None)
         except Exception as exc:
             future.set_exception(exc)
@@ -93,17 +180,54 @@ class Syncer:
             future.cancel()  # cancelled mid-round: waiters retry on their own
             raise
         finally:
-            del self._inflight[calendar.id]
+            del self._inflight[key]
+
+    async def _leased(self, key: str, landed: Callable[[object], bool],
+                      stamp: Callable[[], Awaitable[object]],
+                      run: Callable[[Held], Awaitable[None]], wait: bool) -> None:
+        while True:
+            async with self.leases.hold(key) as held:
+                if held is not None:
+                    if not landed(await stamp()):  # nothing landed since the caller looked
+                        await run(held)
+                    return
+            if not wait or await self._landed_elsewhere(key, landed, stamp):
+                return
+
+    async def _landed_elsewhere(self, key: str, landed: Callable[[object], bool],
+                                stamp: Callable[[], Awaitable[object]]) -> bool:
+        """Wait while another instance holds ``key``: True once its round landed, False
+        when its lease went away without a result (then this instance tries)."""
+        waker = self._wakers.setdefault(key, asyncio.Event())
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), self.poll_seconds)
+                waker.clear()
+                if landed(await stamp()):
+                    return True
+                if not await self.leases.held_elsewhere(key):
+                    return False
+        finally:
+            self._wakers.pop(key, None)
+
+    def _on_change(self, change: Change) -> None:
+        prefix = _WAKES.get(change.topic)
+        waker = self._wakers.get(f"{prefix}{change.key}") if prefix else None
+        if waker is not None:
+            waker.set()
 
     async def _sync(self, integration: Integration, provider: Provider,
-                    calendar: CalendarRecord) -> None:
+                    calendar: CalendarRecord, held: Held | None = None) -> None:
         window = sync_window(self.settings, datetime.now(UTC))
+        self.rounds += 1
         try:
             result = await self._round(provider, calendar.provider_id, calendar.cursor, window)
         except CursorExpired:
             log.info("sync cursor expired; full resync of calendar %s", calendar.id)
             result = await self._round(provider, calendar.provider_id, None, window)
         mirrored = [mirror_event(integration.id, calendar, e) for e in result.changed]
+        _still_held(held)
         await self.store.apply_event_sync(calendar.id, mirrored, result.removed,
                                           result.cursor, datetime.now(UTC), result.full)
 
@@ -115,11 +239,10 @@ class Syncer:
         changed, removed, next_cursor = await page_to_end(fetch, cursor, _event_key)
         return RoundResult(changed, removed, next_cursor, cursor is None)
 
-    async def sync_contacts(self, integration: Integration, provider: Provider,
-                            force: bool = False) -> None:
-        if not force and self.is_fresh(integration.contacts_synced_at, datetime.now(UTC)):
-            return
+    async def _sync_contacts(self, integration: Integration, provider: Provider,
+                             held: Held | None = None) -> None:
         cursor = integration.contacts_cursor
+        self.rounds += 1
         try:
             changed, removed, next_cursor = await page_to_end(
                 provider.sync_contacts, cursor, _contact_key)
@@ -127,8 +250,20 @@ class Syncer:
             cursor = None
             changed, removed, next_cursor = await page_to_end(
                 provider.sync_contacts, None, _contact_key)
+        _still_held(held)
         await self.store.apply_contact_sync(integration.id, changed, removed, next_cursor,
                                             datetime.now(UTC), cursor is None)
+
+
+#: the change notices that can mean another instance's round landed
+_WAKES = {Topic.CALENDAR: "calendar:", Topic.CONTACTS: "contacts:"}
+#: what :meth:`Syncer._single`'s stamp answers for a calendar or integration that is gone
+_GONE = object()
+
+
+def _still_held(held: Held | None) -> None:
+    if held is not None and held.lost:
+        raise LeaseLost("the lease on this round lapsed; another instance may have taken it")
 
 
 class _Page(Protocol[T_co]):

@@ -52,12 +52,12 @@ async def test_graph_hybrid_mailbox_is_refused(cloud: Cloud) -> None:
 
 async def test_graph_throttling_and_failures_map_to_gateway_errors(cloud: Cloud) -> None:
     await cloud.live.connect("exec", "graph")
-    cloud.microsoft.graph.throttle(times=10, retry_after=30)
+    cloud.microsoft.graph.throttle(times=10, retry_after=3)  # too long to wait for in a read
     status, body, response = await cloud.live.call("exec", "GET",
                                                    f"/v1/users/{EXEC}/events?{WINDOW}")
     assert status == 503 and body["error"]["code"] == "upstream_throttled"
     assert int(response.headers["Retry-After"]) >= 1
-    cloud.microsoft.graph.faults.clear()
+    cloud.microsoft.graph.faults.clear()  # the next read waits out the mailbox's pause
     cloud.microsoft.graph.fail(500, times=10)
     status, body, _ = await cloud.live.call("exec", "GET", f"/v1/users/{EXEC}/events?{WINDOW}")
     assert status == 502
