@@ -23,6 +23,7 @@ from proxy.http import (
 from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
+from proxy.http.instances import changes_sent
 from proxy.http.keys import (
     AUDIT,
     CALENDARS,
@@ -103,7 +104,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     """
     app = web.Application(middlewares=[access_middleware, error_middleware,
                                        rate_limit_middleware, audit_refusals,
-                                       auth_middleware],
+                                       changes_sent, auth_middleware],
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
