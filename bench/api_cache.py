@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
@@ -36,14 +37,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bench.served import Served, served
+from proxy.actions.calendar import resolve_target
 from proxy.cache import ReadCaches
 from proxy.cache.principals import MAX_ENTRIES
 from proxy.core.model import Event, Sensitivity, Service
-from proxy.http.keys import READ_CACHES
+from proxy.http.keys import PRINCIPALS, READ_CACHES, READER
 from proxy.store.records import Delegation, Role
 
 WEEK_SINGLES, SERIES, OTHER_SINGLES = 440, 12, 4000
-SECONDS, CONNECTIONS = 5, 8
+SECONDS, CONNECTIONS, ROUNDS = 3, 8, 3
 MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
     hour=0, minute=0, second=0, microsecond=0)
 
@@ -164,6 +166,8 @@ async def main() -> None:
             async with http.get(url, headers=auth) as response:  # the initial sync
                 body, etag = await response.read(), response.headers["ETag"]
             shown = len(json.loads(body)["events"])
+            print(f"load average before the run: {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores")
             print(f"week: {shown} occurrences, {len(body) / 1000:.0f} kB per answer; "
                   f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
                   f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
@@ -177,24 +181,47 @@ async def main() -> None:
             print(f"  the same with every read cache emptied first (store query, expansion, "
                   f"redaction and rendering of all {occurrences}): median "
                   f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
+            await report_server_time(bench)
             await report_memory(bench, http, base, auth)
 
 
 async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -> None:
+    """Alternating runs (calproxy, bare, calproxy, bare, ...) so that load from elsewhere
+    on the machine falls on both alike; the ratio of each pair, and their median."""
     bare = await bare_server(body, etag)
+    ours, theirs = [], []
     try:
-        ours = await in_thread(url, auth)
-        theirs = await in_thread(f"http://127.0.0.1:{bare.port}/events", auth)
-        ours_again = await in_thread(url, auth)
+        for _ in range(ROUNDS):
+            ours.append(await in_thread(url, auth))
+            theirs.append(await in_thread(f"http://127.0.0.1:{bare.port}/events", auth))
     finally:
         await bare.close()
-    best = max(ours, ours_again)
-    print(f"repeated /events, calproxy:        {best:8.0f} requests/s "
-          f"(runs: {ours:.0f}, {ours_again:.0f})")
-    print(f"same bytes, bare aiohttp handler:  {theirs:8.0f} requests/s")
-    print(f"ratio:                             {best / theirs:8.2f}")
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    print("repeated /events, calproxy:        "
+          f"{statistics.median(ours):8.0f} requests/s (runs: "
+          f"{', '.join(f'{r:.0f}' for r in ours)})")
+    print("same bytes, bare aiohttp handler:  "
+          f"{statistics.median(theirs):8.0f} requests/s (runs: "
+          f"{', '.join(f'{r:.0f}' for r in theirs)})")
+    print(f"ratio, median of the {ROUNDS} pairs:      {statistics.median(ratios):8.2f} "
+          f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
     not_modified = await in_thread(url, {**auth, "If-None-Match": etag})
     print(f"304 answers (If-None-Match):       {not_modified:8.0f} per second")
+
+
+async def report_server_time(bench: Served) -> None:
+    """Server time of a first read of a new window: the read path itself, in process."""
+    reader = bench.app[READER]
+    target = await resolve_target(bench.app[PRINCIPALS], bench.owner, "me")
+    times, shown = [], 0
+    for n in range(30):
+        start = MONDAY + timedelta(minutes=40 + n)
+        began = time.perf_counter()
+        answer = await reader.events(target, start, start + timedelta(days=7))
+        times.append((time.perf_counter() - began) * 1000)
+        shown = len(answer.visible)
+    print(f"  server time of it (Reader.events in process, {shown} occurrences): median "
+          f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
 
 
 async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,

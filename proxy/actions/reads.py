@@ -12,9 +12,11 @@ the ETag is a hash of those bytes, so it can move only when what the caller sees
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import heapq
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +38,7 @@ from proxy.render.json import event_json, json_bytes
 from proxy.store.records import CalendarRecord
 from proxy.sync.calendars import CalendarService, Owned
 
+log = logging.getLogger(__name__)
 V = TypeVar("V")
 Scoped = tuple[CalendarRecord, Audience]
 
@@ -58,6 +61,7 @@ class Reader:
     def __init__(self, principals: Principals, service: CalendarService,
                  caches: ReadCaches) -> None:
         self.principals, self.service, self.caches = principals, service, caches
+        self._building: dict[Hashable, asyncio.Task[None]] = {}
 
     # --- audiences ---------------------------------------------------------------------
     async def audiences(self, target: Target) -> dict[str, Audience]:
@@ -142,14 +146,32 @@ class Reader:
 
     async def _occurrences(self, calendar: CalendarRecord, start: datetime,
                            end: datetime) -> list[MirroredEvent]:
-        """From the calendar's index when it has one (or is worth one), else the store."""
-        index = self.caches.indexes.get(calendar.content_key)
-        if index is None and self.caches.misses.second(calendar.content_key):
+        """From the calendar's index when it has one, else the store's window query (and
+        an index built in the background once the calendar is read in a second window)."""
+        key = calendar.content_key
+        index = self.caches.indexes.get(key)
+        if index is not None:
+            return expand(index.candidates(start, end), start, end)
+        if self.caches.misses.second(key) and key not in self._building:
+            self._building[key] = asyncio.create_task(self._build(calendar))
+        return await self.service.calendar_occurrences(calendar, start, end)
+
+    async def _build(self, calendar: CalendarRecord) -> None:
+        """Load and index one calendar's whole mirror (about ten window queries' worth)."""
+        try:
             index = MirrorIndex.build(await self.service.calendar_items(calendar))
             _keep(self.caches.indexes, calendar.content_key, index)
-        if index is None:
-            return await self.service.calendar_occurrences(calendar, start, end)
-        return expand(index.candidates(start, end), start, end)
+        except Exception as exc:  # the window queries keep serving meanwhile
+            log.warning("indexing a calendar failed: %s", type(exc).__name__)
+        finally:
+            self._building.pop(calendar.content_key, None)
+
+    async def close(self) -> None:
+        """Stop indexing in the background (before the store closes)."""
+        tasks = list(self._building.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _visible_fragment(self, scoped: list[Scoped],
                           item: MirroredEvent) -> tuple[bytes, VisibleEvent]:

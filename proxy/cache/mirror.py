@@ -9,8 +9,9 @@ rule, so nothing of the expansion is decided here.
 
 Loading a whole calendar costs about as much as ten window queries, so the reader builds
 an index only for a content key that is asked for a second, different window
-(:class:`Misses`): a write followed by one read stays as cheap as a window query, and a
-calendar browsed across windows is served from memory until its content changes.
+(:class:`Misses`), and builds it in the background while window queries keep answering:
+a write followed by a read stays as cheap as a window query, and a calendar browsed
+across windows is served from memory until its content changes.
 """
 
 from __future__ import annotations

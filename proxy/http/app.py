@@ -149,6 +149,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                                          Syncer(store, settings, leases), app[PRINCIPALS])
         app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
+        await app[READER].close()
         await connections.close()
     app[PRINCIPALS].unsubscribe()
     await app[STORE].close()
