@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m proxy demo
 
-test: $(STAMP) postgres lint typecheck pytest browser
+test: $(STAMP) postgres redis lint typecheck pytest browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check proxy tests bench
@@ -39,6 +39,11 @@ chromium:
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+	  --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.config import Settings
@@ -30,6 +31,7 @@ class Served:
     backend: MemoryBackend
     owner: User
     mailbox: str
+    app: web.Application
 
 
 @asynccontextmanager
@@ -42,17 +44,18 @@ async def served(owner_email: str = "exec@example.com") -> AsyncIterator[Served]
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-                            secret_key="bench", freshness_seconds=3600)
+                            secret_key="bench", freshness_seconds=3600,
+                            rate_limit=None, feed_rate_limit=None)  # one client, flat out
         store = await open_store(settings)
         account = await store.create_account("Bench", {})
         owner = await store.create_user(account.id, owner_email, Role.MEMBER)
         integration = await store.create_integration(
             owner.id, Service.GRAPH, IntegrationStatus.CONNECTED, Permissions(), Permissions())
-        server = TestServer(create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)}),
-                            host="127.0.0.1")
+        app = create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)})
+        server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         try:
             yield Served(f"http://127.0.0.1:{server.port}", store, backend, owner,
-                         integration.id)
+                         integration.id, app)
         finally:
             await server.close()

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     create_user.add_argument("--account", required=True)
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--admin", action="store_true")
+    sign_out = user.add_parser("sign-out", help="end every portal session of the user "
+                               "(prints how many)")
+    sign_out.add_argument("--email", required=True)
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action",
                                                                      required=True)
     create_token = token.add_parser("create", help="issue an API token (printed once)")
@@ -95,7 +98,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
             if args.domain:
                 policy = apply_patch(policy, {"allowed_domains": {"value": args.domain}})
             return (await store.create_account(args.name, stored_form(policy))).id
-        if args.command == "user":
+        if args.command == "user" and args.action == "create":
             role = Role.ADMIN if args.admin else Role.MEMBER
             return (await store.create_user(args.account, args.email, role)).id
         if args.command == "token" and args.action == "revoke":
@@ -107,6 +110,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> str:
         user = await store.get_user_by_email(args.email.lower())
         if user is None:
             raise CalproxyError(f"no user with email {args.email}")
+        if args.command == "user":  # sign-out: every browser of theirs, at once
+            return str(await store.end_user_portal_sessions(user.id))
         if args.command == "login-link":
             from proxy.portal.signin import LINK_LIFETIME, login_link_url
 

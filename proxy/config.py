@@ -117,6 +117,38 @@ def _positive_hours(raw: str) -> float:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket: ``per_second`` tokens added each second, at most ``burst`` held."""
+
+    per_second: float
+    burst: int
+
+    def __str__(self) -> str:
+        return f"{self.per_second:g}:{self.burst}"
+
+
+#: the defaults of DESIGN §12: 20 requests/s with bursts of 40 per token, 1/s and 10 per feed
+API_RATE, FEED_RATE = Rate(20, 40), Rate(1, 10)
+
+
+def _rate(raw: str) -> Rate | None:
+    """``RATE:BURST`` (requests per second, bucket size), ``RATE`` alone (burst twice
+    the rate), or ``off``."""
+    value = raw.strip().lower()
+    if value in {"off", "none", "0"}:
+        return None
+    rate_text, _, burst_text = value.partition(":")
+    try:
+        rate = float(rate_text.removesuffix("/s"))
+        burst = int(burst_text) if burst_text else max(1, int(rate * 2))
+    except ValueError:
+        raise ValueError("expected RATE:BURST such as 20:40 (per second), or off") from None
+    if not (rate > 0 and burst >= 1):
+        raise ValueError("expected a positive rate and a burst of at least 1")
+    return Rate(rate, burst)
+
+
 def _log_format(raw: str) -> str:
     value = raw.strip().lower()
     if value not in {"text", "json"}:
@@ -191,7 +223,8 @@ class Settings:
         "background sync rounds running at once in one instance")
     redis_url: str | None = _setting(
         "CALPROXY_REDIS_URL", None, _redis_url,
-        "Redis for cross-instance change notices (pub/sub) instead of PostgreSQL NOTIFY")
+        "Redis for cross-instance change notices (pub/sub) instead of PostgreSQL NOTIFY, "
+        "and for rate limits shared by every instance")
     google_issuer: str = _setting(
         "CALPROXY_GOOGLE_ISSUER", "https://accounts.google.com", _url,
         "Google's OpenID Connect issuer (its discovery document sits below it)")
@@ -201,6 +234,12 @@ class Settings:
     metrics_token: str | None = _setting(
         "CALPROXY_METRICS_TOKEN", None, _text,
         "bearer token of `GET /metrics` (unset: no metrics endpoint)")
+    rate_limit: Rate | None = _setting(  # noqa: RUF009 (Rate is frozen)
+        "CALPROXY_RATE_LIMIT", API_RATE, _rate,
+        "requests per second and burst per API token on `/v1`: `RATE:BURST`, or `off`")
+    feed_rate_limit: Rate | None = _setting(  # noqa: RUF009 (Rate is frozen)
+        "CALPROXY_FEED_RATE_LIMIT", FEED_RATE, _rate,
+        "requests per second and burst per feed secret on `/feeds`: `RATE:BURST`, or `off`")
     audit_days: int = _setting(
         "CALPROXY_AUDIT_DAYS", 90, _non_negative, "days audit records are kept")
     log_format: str = _setting(

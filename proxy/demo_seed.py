@@ -122,6 +122,7 @@ def seed_emulators(microsoft: Any, google: Any, exchange: Any, monday: datetime)
     microsoft.graph.add_mailbox("exec@acme.example", "Executive")
     seed_graph(microsoft.graph, "exec@acme.example", monday)
     seed_google(google, "colleague@acme.example", monday)
+    google.default_user = "colleague@acme.example"  # who "signs in with Google"
     seed_exchange(exchange, "chief@acme.example", monday)
 
 

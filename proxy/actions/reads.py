@@ -12,9 +12,11 @@ the ETag is a hash of those bytes, so it can move only when what the caller sees
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import heapq
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -22,10 +24,12 @@ from typing import Any, TypeVar
 from cachetools import LRUCache
 
 from proxy.actions.calendar import Target, check_events_read, may_write, visible_busy_allowed
+from proxy.cache.mirror import MirrorIndex
 from proxy.cache.principals import Principals
 from proxy.cache.views import Answer, Expanded, Fragment, ReadCaches, SortKey
 from proxy.core.access import events_audience
 from proxy.core.mirror import MirroredEvent
+from proxy.core.recurrence import expand
 from proxy.core.timeutil import to_utc
 from proxy.errors import NotFound
 from proxy.redaction import Audience, VisibleEvent, redact
@@ -34,6 +38,7 @@ from proxy.render.json import event_json, json_bytes
 from proxy.store.records import CalendarRecord
 from proxy.sync.calendars import CalendarService, Owned
 
+log = logging.getLogger(__name__)
 V = TypeVar("V")
 Scoped = tuple[CalendarRecord, Audience]
 
@@ -56,6 +61,7 @@ class Reader:
     def __init__(self, principals: Principals, service: CalendarService,
                  caches: ReadCaches) -> None:
         self.principals, self.service, self.caches = principals, service, caches
+        self._building: dict[Hashable, asyncio.Task[None]] = {}
 
     # --- audiences ---------------------------------------------------------------------
     async def audiences(self, target: Target) -> dict[str, Audience]:
@@ -82,7 +88,7 @@ class Reader:
         if cached is not None:
             return cached
         by_calendar = [(c, a, await self._expanded(c, start, end)) for c, a in scoped]
-        fragments = [self._fragment(c, a, item) for c, a, item in _merged(by_calendar)]
+        fragments = [self._fragment(a, item) for _, a, item in _merged(by_calendar)]
         shown = [f for f in fragments if f.visible is not None]
         body = b'{"events":[' + b",".join(f.json for f in shown) + b"]}"
         answer = Answer(body, etag_of(body), tuple(f.visible for f in shown
@@ -133,28 +139,56 @@ class Reader:
         cached = self.caches.occurrences.get(key)
         if cached is not None:
             return cached
-        items = await self.service.calendar_occurrences(calendar, start, end)
+        items = await self._occurrences(calendar, start, end)
         expanded = Expanded(tuple(items), tuple(_sort_key(i) for i in items))
         _keep(self.caches.occurrences, key, expanded)
         return expanded
 
+    async def _occurrences(self, calendar: CalendarRecord, start: datetime,
+                           end: datetime) -> list[MirroredEvent]:
+        """From the calendar's index when it has one, else the store's window query (and
+        an index built in the background once the calendar is read in a second window)."""
+        key = calendar.content_key
+        index = self.caches.indexes.get(key)
+        if index is not None:
+            return expand(index.candidates(start, end), start, end)
+        if self.caches.misses.second(key) and key not in self._building:
+            self._building[key] = asyncio.create_task(self._build(calendar))
+        return await self.service.calendar_occurrences(calendar, start, end)
+
+    async def _build(self, calendar: CalendarRecord) -> None:
+        """Load and index one calendar's whole mirror (about ten window queries' worth)."""
+        try:
+            index = MirrorIndex.build(await self.service.calendar_items(calendar))
+            _keep(self.caches.indexes, calendar.content_key, index)
+        except Exception as exc:  # the window queries keep serving meanwhile
+            log.warning("indexing a calendar failed: %s", type(exc).__name__)
+        finally:
+            self._building.pop(calendar.content_key, None)
+
+    async def close(self) -> None:
+        """Stop indexing in the background (before the store closes)."""
+        tasks = list(self._building.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _visible_fragment(self, scoped: list[Scoped],
                           item: MirroredEvent) -> tuple[bytes, VisibleEvent]:
         """``item`` as the caller sees it; 404 (not 403: it says nothing) when hidden."""
-        found = [(c, a) for c, a in scoped if c.id == item.calendar_id]
-        fragment = self._fragment(*found[0], item) if found else None
+        found = [a for c, a in scoped if c.id == item.calendar_id]
+        fragment = self._fragment(found[0], item) if found else None
         if fragment is None or fragment.visible is None:
             raise NotFound("event: no such event", "event_not_found")
         return fragment.json, fragment.visible
 
-    def _fragment(self, calendar: CalendarRecord, audience: Audience,
-                  item: MirroredEvent) -> Fragment:
-        key = (calendar.content_key, item.id, audience)
+    def _fragment(self, audience: Audience, item: MirroredEvent) -> Fragment:
+        key = (item.id, audience)
         cached = self.caches.fragments.get(key)
-        if cached is not None:
+        if cached is not None and cached.made_from(item):
             return cached
         visible = redact(item, audience)
-        fragment = Fragment(visible, b"" if visible is None else json_bytes(
+        fragment = Fragment(item, visible, b"" if visible is None else json_bytes(
             event_json(visible)))
         _keep(self.caches.fragments, key, fragment)
         return fragment

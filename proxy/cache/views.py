@@ -7,11 +7,16 @@ and every sync that changed events, and the store announces that change, which d
 calendar records the next read takes its keys from (:mod:`proxy.cache.principals`). A
 stale entry is therefore never reachable again; the LRU bounds evict it.
 
+- a whole calendar's mirror per content key (:mod:`proxy.cache.mirror`), once it is read
+  in more than one window, bounded by the number of items held;
 - occurrences of one calendar per (content key, window), in ``/events`` order with their
   sort keys, bounded by the number of occurrences held;
-- per event and audience, what :func:`~proxy.redaction.redact` returned and its JSON bytes
-  (the audience is the caller's *effective* one, so two callers who may see the same share
-  a fragment, and callers who may see different things never do), bounded by entries;
+- per event id and audience, what :func:`~proxy.redaction.redact` returned and its JSON
+  bytes (the audience is the caller's *effective* one, so two callers who may see the same
+  share a fragment, and callers who may see different things never do), bounded by
+  entries. This one is checked rather than keyed on content: a hit must have been rendered
+  from the very same (or an equal) event, so a fragment survives a new mirror version in
+  which its event did not change, and never outlives a change of it;
 - whole answers per (kind, window, and the content key and audience of every calendar in
   it), bounded by their bytes.
 """
@@ -25,6 +30,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from proxy.cache.mirror import MAX_INDEXED, MirrorIndex, Misses, index_size
 from proxy.core.mirror import MirroredEvent
 from proxy.redaction import VisibleEvent
 
@@ -48,10 +54,22 @@ class Expanded:
 
 @dataclass(frozen=True, slots=True)
 class Fragment:
-    """One event as one audience sees it (``None``: it must not appear) and its JSON."""
+    """One event as one audience sees it (``None``: it must not appear) and its JSON,
+    with the mirrored event it was made from (a hit must be made from an equal one)."""
 
+    source: MirroredEvent
     visible: VisibleEvent | None
     json: bytes
+
+    def made_from(self, item: MirroredEvent) -> bool:
+        """Whether ``item`` is what this fragment was rendered from: the same decoded
+        event (identity, the common case: documents decode to one shared object) or an
+        equal one (an occurrence expanded again for another window)."""
+        source = self.source
+        if source.event is not item.event and source.event != item.event:
+            return False
+        return (source.calendar_id, source.integration_id, source.series_public_id) == (
+            item.calendar_id, item.integration_id, item.series_public_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +94,11 @@ class ReadCaches:
 
     def __init__(self, max_occurrences: int = MAX_OCCURRENCES,
                  max_fragments: int = MAX_FRAGMENTS,
-                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+                 max_answer_bytes: int = MAX_ANSWER_BYTES,
+                 max_indexed: int = MAX_INDEXED) -> None:
+        self.indexes: LRUCache[Hashable, MirrorIndex] = LRUCache(max_indexed,
+                                                                 getsizeof=index_size)
+        self.misses = Misses()
         self.occurrences: LRUCache[Hashable, Expanded] = LRUCache(
             max_occurrences, getsizeof=_occurrence_count)
         self.fragments: LRUCache[Hashable, Fragment] = LRUCache(max_fragments)
@@ -86,6 +108,7 @@ class ReadCaches:
     def stats(self) -> dict[str, Any]:
         """Fill and bounds of each cache (for benchmarks and operators)."""
         return {
+            "indexed": {"held": self.indexes.currsize, "bound": self.indexes.maxsize},
             "occurrences": {"held": self.occurrences.currsize,
                             "bound": self.occurrences.maxsize},
             "fragments": {"held": self.fragments.currsize, "bound": self.fragments.maxsize},
@@ -93,6 +116,8 @@ class ReadCaches:
         }
 
     def clear(self) -> None:
+        self.indexes.clear()
+        self.misses = Misses()
         self.occurrences.clear()
         self.fragments.clear()
         self.answers.clear()

@@ -15,8 +15,9 @@ a rule against listed occurrences.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from dateutil.rrule import rruleset, rrulestr
@@ -142,7 +143,24 @@ def _bound(moment: datetime, event: SeriesShape) -> datetime:
     return moment
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    start: Moment
+    time_zone: str
+    all_day: bool
+    rrule: tuple[str, ...]
+    exdates: tuple[Moment, ...]
+
+
 def _ruleset(event: SeriesShape) -> rruleset:
+    """The master's rules, parsed once per distinct rule (parsing is most of the cost of
+    expanding a series in a window); the result is only ever read."""
+    return _parsed(_Shape(event.start, event.time_zone, event.all_day, event.rrule,
+                          event.exdates))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(event: _Shape) -> rruleset:
     dtstart = _as_datetime(event.start, event)
     rules = rruleset()
     try:

@@ -23,6 +23,7 @@ from proxy.http import (
 from proxy.http.access_log import access_middleware, answer_request_id
 from proxy.http.auth import auth_middleware
 from proxy.http.errors import error_middleware
+from proxy.http.instances import changes_sent
 from proxy.http.keys import (
     AUDIT,
     CALENDARS,
@@ -42,6 +43,7 @@ from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
 from proxy.operations.audit import AuditTrail
 from proxy.operations.audit_http import account_audit, audit_refusals, audit_service, my_audit
+from proxy.operations.limits import buckets_service, rate_limit_middleware
 from proxy.operations.metrics import CURRENT, METRICS, Metrics, upstream_trace
 from proxy.portal import oidc_flow
 from proxy.portal.routes import ROUTES as PORTAL_ROUTES
@@ -100,8 +102,9 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     ``scheduler`` runs background sync with the app (``calproxy serve`` asks for it when
     ``CALPROXY_SCHEDULER`` is on); apps built in tests stay quiet unless they ask.
     """
-    app = web.Application(middlewares=[access_middleware, error_middleware, audit_refusals,
-                                       auth_middleware],
+    app = web.Application(middlewares=[access_middleware, error_middleware,
+                                       rate_limit_middleware, audit_refusals,
+                                       changes_sent, auth_middleware],
                           client_max_size=1024 * 1024)
     app.on_response_prepare.append(answer_request_id)
     app[SETTINGS] = settings
@@ -119,6 +122,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
             app.router.add_get(path, handler)  # type: ignore[arg-type]
         else:
             app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+    app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
@@ -145,6 +149,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                                          Syncer(store, settings, leases), app[PRINCIPALS])
         app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
+        await app[READER].close()
         await connections.close()
     app[PRINCIPALS].unsubscribe()
     await app[STORE].close()

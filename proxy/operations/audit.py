@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +34,11 @@ BATCH = 500
 #: records kept in memory while the store cannot take them (oldest dropped beyond)
 MAX_PENDING = 50_000
 PRUNE_EVERY = timedelta(hours=1)
+#: a delegate re-reading the same private event within this many seconds is not recorded
+#: again (a client polling a calendar would otherwise write a record per event per poll)
+READ_REPEAT_SECONDS = 60.0
+#: (reader, event) pairs remembered for that purpose at most
+MAX_RECENT_READS = 100_000
 
 ALLOWED, REFUSED = "allowed", "refused"
 
@@ -44,6 +51,7 @@ class AuditTrail:
         self._pending: list[AuditRecord] = []
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._recent_reads: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def record(self, action: str, actor: User, owner: User | None, target: str | None,
                result: str = ALLOWED) -> None:
@@ -56,6 +64,18 @@ class AuditTrail:
             self._wake.set()
         if len(self._pending) > MAX_PENDING:
             del self._pending[:len(self._pending) - MAX_PENDING]
+
+    def record_read(self, actor: User, owner: User, event_id: str) -> None:
+        """``event.read_private``, once per reader and event within READ_REPEAT_SECONDS."""
+        key, now = (actor.id, event_id), time.monotonic()
+        last = self._recent_reads.pop(key, None)
+        if last is not None and now - last < READ_REPEAT_SECONDS:
+            self._recent_reads[key] = last
+            return
+        self._recent_reads[key] = now
+        if len(self._recent_reads) > MAX_RECENT_READS:
+            self._recent_reads.popitem(last=False)
+        self.record("event.read_private", actor, owner, event_id)
 
     async def flush(self) -> None:
         """Write what waits (kept for the next try when the store fails)."""
@@ -103,4 +123,4 @@ def audit_private_reads(trail: AuditTrail | None, caller: User, owner: User,
         return
     for event in visible:
         if event.sensitivity.is_private and not event.redacted:
-            trail.record("event.read_private", caller, owner, event.id)
+            trail.record_read(caller, owner, event.id)

@@ -19,7 +19,7 @@ from proxy.http.auth import current_user
 from proxy.http.context import TARGET
 from proxy.http.keys import AUDIT, SETTINGS, STORE
 from proxy.operations.audit import REFUSED, audit
-from proxy.store.records import User, Webhook
+from proxy.store.records import AuditRecord, User, Webhook
 
 #: records one answer lists at most (oldest first: page on with ``since``)
 LIMIT = 1000
@@ -97,13 +97,19 @@ def _since(request: web.Request) -> datetime:
     return value.astimezone(UTC)
 
 
-async def _answer(request: web.Request, **scope: str) -> web.Response:
-    since = _since(request)
-    trail = request.app.get(AUDIT)
+async def read_trail(app: web.Application, since: datetime,
+                     **scope: str) -> list[AuditRecord]:
+    """Records at or after ``since`` of one owner or account (the API and the portal's
+    ``/portal/audit`` both read here): this instance's queue is written first."""
+    trail = app.get(AUDIT)
     if trail is not None:
-        with contextlib.suppress(Exception):  # what this instance holds, written first
+        with contextlib.suppress(Exception):  # the store's error surfaces in the read
             await trail.flush()
-    records = await request.app[STORE].list_audit(since, limit=LIMIT, **scope)
+    return await app[STORE].list_audit(since, limit=LIMIT, **scope)
+
+
+async def _answer(request: web.Request, **scope: str) -> web.Response:
+    records = await read_trail(request.app, _since(request), **scope)
     return web.json_response({"records": [r.json() for r in records]})
 
 

@@ -3,7 +3,8 @@
 Pages are rendered on the server with Jinja2 (autoescaping on) from the same core
 functions the JSON API calls, and work without JavaScript; ``static/app.js`` only
 enhances them (a copy button, confirmation dialogs). Nothing here decides a rule of
-policy, access or redaction: handlers call :mod:`proxy.core` and the store as the API does.
+policy, access or redaction: handlers call :mod:`proxy.actions` (and through it
+:mod:`proxy.core`), exactly as the API's handlers do.
 
 The pieces, one concern per module:
 
@@ -21,4 +22,9 @@ The pieces, one concern per module:
 - :mod:`.signin`, :mod:`.oidc`, :mod:`.oidc_flow`: signing in (one-time links, OpenID
   Connect with Microsoft and Google) and out; :mod:`.landing` applies rule 5 afterwards.
 - :mod:`.home`: the home page. :mod:`.nav`: the navigation, by what the user may use.
+  :mod:`.words`: services, statuses and reasons in words.
+- :mod:`.pages`: the routes of the working pages (:mod:`.admin`, :mod:`.integrations`,
+  :mod:`.delegates`, :mod:`.calendar` with :mod:`.week` and :mod:`.event_form`,
+  :mod:`.feeds`), with :mod:`.forms` (refusals next to their fields), :mod:`.asking`
+  (confirm before acting) and :mod:`.once` (a new feed URL shown once).
 """

@@ -24,6 +24,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/portal/calendar/me", "My calendar"),
     NavItem("/portal/delegates", "Scheduling privilege"),
     NavItem("/portal/feeds", "Calendar feeds"),
+    NavItem("/portal/audit", "Who saw my calendar"),
     NavItem("/portal/admin/calendar-and-contacts", "Calendar and Contacts", admin_only=True),
     NavItem("/portal/admin/users", "Users", admin_only=True),
 )

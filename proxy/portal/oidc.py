@@ -83,8 +83,9 @@ class VerifiedIdentity:
 class KeyCache:
     """Discovery documents and JWKS by URL, fetched with the app's aiohttp session."""
 
-    def __init__(self) -> None:
+    def __init__(self, refetch_seconds: float = REFETCH_SECONDS) -> None:
         self._documents: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.refetch_seconds = refetch_seconds
 
     async def document(self, http: aiohttp.ClientSession, url: str, *,
                        max_age: float = CACHE_SECONDS) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class KeyCache:
     async def signing_key(self, http: aiohttp.ClientSession, jwks_uri: str,
                           kid: str) -> Any:
         """The public key ``kid`` names in the JWKS (refetched once if it is new)."""
-        for max_age in (CACHE_SECONDS, REFETCH_SECONDS):
+        for max_age in (CACHE_SECONDS, self.refetch_seconds):
             jwks = await self.document(http, jwks_uri, max_age=max_age)
             for entry in jwks.get("keys", []):
                 if isinstance(entry, dict) and entry.get("kid") == kid:

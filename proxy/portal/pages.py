@@ -4,7 +4,7 @@ with a 303 (POST-redirect-GET) or, when refused, with the page and the refusal i
 
 from __future__ import annotations
 
-from proxy.portal import admin, calendar, delegates, feeds, integrations
+from proxy.portal import admin, audit, calendar, delegates, feeds, integrations
 
 PAGE_ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/portal/admin/calendar-and-contacts", admin.settings_page),
@@ -26,4 +26,5 @@ PAGE_ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/portal/feeds", feeds.feeds_page),
     ("POST", "/portal/feeds", feeds.create_feed),
     ("POST", "/portal/feeds/{id}/revoke", feeds.revoke_feed),
+    ("GET", "/portal/audit", audit.audit_page),
 ]

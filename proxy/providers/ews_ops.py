@@ -18,7 +18,6 @@ from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
 from exchangelib.folders import Calendar, Contacts
 from exchangelib.items import ID_ONLY, SHALLOW
 from exchangelib.properties import CalendarView, FieldPath
-from exchangelib.services import FindItem
 
 from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
 from proxy.providers import ews_parse as parse
@@ -225,15 +224,19 @@ def delete(account: Account, folder: Any, item_id: str) -> None:
 def contacts_page(account: Account, folder: Contacts, offset: int, size: int) -> tuple[
         list[Any], bool]:
     """One page of contact elements (FindItem, IndexedPageItemView at ``offset``) and
-    whether it was the last; bodies come with GetItem."""
-    service = FindItem(account=account, page_size=size)
+    whether it held the last contact (``IncludesLastItemInRange``); bodies come with
+    GetItem."""
+    service = RawFindItem(account=account, page_size=size)
     found = list(service.call(
         folders=[folder], additional_fields=None, restriction=None, order_fields=None,
         shape=ID_ONLY, query_string=None, depth=SHALLOW, calendar_view=None,
         max_items=size, offset=offset))
-    ids = [(str(i[0]), i[1]) for i in found if isinstance(i, tuple)]
+    for elem in found:
+        if isinstance(elem, Exception):
+            raise elem
+    ids = [parse.item_id(e) for e in found if not isinstance(e, bool)]
     items = fetch(account, folder, ids, CONTACT_PATHS) if ids else []
-    return [i for i in items if i.tag == f"{parse.T}Contact"], len(found) < size
+    return [i for i in items if i.tag == f"{parse.T}Contact"], service.complete
 
 
 def resolve_occurrence(account: Account, folder: Calendar, master_id: str,

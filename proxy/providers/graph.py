@@ -47,11 +47,11 @@ from proxy.providers.base import (
     SyncPage,
     Window,
 )
+from proxy.providers.graph_contacts import GraphContacts
 from proxy.providers.graph_http import GraphSession
 from proxy.providers.graph_normalize import (
     calendar_from_graph,
     contact_from_graph,
-    contact_page,
     event_page,
     one_event,
 )
@@ -80,6 +80,7 @@ class GraphProvider(DeliversOccurrences):
         self.session = GraphSession(connection.settings, connection.tokens,
                                     connection.mailbox_key, timeout, retry_cap, max_retries)
         self.me = self.session.sdk.me
+        self.contacts = GraphContacts(self.session, self.me, self.contact_page_size)
 
     @property
     def requests(self) -> int:
@@ -185,19 +186,8 @@ class GraphProvider(DeliversOccurrences):
         await self.session.call(self.session.request(Method.DELETE, builder))
 
     async def sync_contacts(self, cursor: str | None) -> ContactPage:
-        """A full listing of the contacts, page by page (``cursor`` is a nextLink)."""
-        builder = self.me.contacts
-        if cursor is None:
-            params = builder.ContactsRequestBuilderGetQueryParameters(
-                top=self.contact_page_size)
-            info = builder.to_get_request_information(
-                RequestConfiguration(query_parameters=params))
-        else:
-            info = builder.with_url(cursor).to_get_request_information()
-        body = await self.session.call(info)
-        contacts = contact_page(body)
-        link = body.get("@odata.nextLink")
-        return ContactPage(contacts, (), link if isinstance(link, str) else None, not link)
+        """Contacts by delta, folder by folder (see :mod:`.graph_contacts`)."""
+        return await self.contacts.page(cursor)
 
     async def create_contact(self, draft: ContactDraft) -> Contact:
         body = await self.session.call(

@@ -235,11 +235,18 @@ def contact_from_graph(data: dict[str, Any]) -> Contact:
         company=data.get("companyName"), job_title=data.get("jobTitle"))
 
 
-def contact_page(body: Any) -> tuple[Contact, ...]:
+def contact_delta_page(body: Any) -> tuple[tuple[Contact, ...], tuple[str, ...]]:
+    """The changed contacts and removed ids of one contacts delta page; all or nothing."""
     try:
         values = body["value"]
         if not isinstance(values, list):
             raise Malformed("value")
-        return tuple(contact_from_graph(v) for v in values)
+        changed, removed = [], []
+        for item in values:
+            if "@removed" in item:
+                removed.append(str(item["id"]))
+            else:
+                changed.append(contact_from_graph(item))
     except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UpstreamError(f"Graph answered a malformed contact page ({_what(exc)})") from None
+    return tuple(changed), tuple(removed)

@@ -53,6 +53,9 @@ class Relay(Protocol):
 
     def publish(self, change: Change) -> None: ...
 
+    async def flush(self) -> None:
+        """Wait (briefly) until what was published has left for the other instances."""
+
 
 class Changes:
     """The hub: local listeners, and optionally a relay to other instances."""

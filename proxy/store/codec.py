@@ -18,6 +18,7 @@ annotations (resolved once per class). The rules that make the round-trip exact:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
@@ -28,6 +29,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from cachetools import LRUCache
 
 from proxy.core.model import Contact, Event
 
@@ -225,14 +228,34 @@ def dumps(value: Any) -> str:
     return _DUMPS(encoder_for(cls)(value))
 
 
+#: documents decoded lately, and documents just written, by their text: decoding is a pure
+#: function of the text (the round trip is exact, ``tests/store/test_codec.py``), so an
+#: entry can never be stale; bounded by the bytes of the texts held (LRU)
+DECODED_BYTES = 16 * 1024 * 1024
+_decoded: LRUCache[str, tuple[int, Event]] = LRUCache(DECODED_BYTES,
+                                                      getsizeof=lambda held: held[0])
+
+
+def _remember(text: str, event: Event) -> None:
+    with contextlib.suppress(ValueError):  # a document larger than the whole bound
+        _decoded[text] = (len(text), event)
+
+
 def event_to_json(event: Event) -> str:
     """The mirror document of ``event``; ``TypeError`` if a field holds a value of
-    another type than the model declares."""
-    return dumps(event)
+    another type than the model declares. The document is remembered with its event, so
+    reading back what a sync round or a write just stored decodes nothing."""
+    text = dumps(event)
+    _remember(text, event)
+    return text
 
 
 def event_from_json(text: str) -> Event:
+    found = _decoded.get(text)
+    if found is not None:
+        return found[1]
     event: Event = decoder_for(Event)(json.loads(text))
+    _remember(text, event)
     return event
 
 

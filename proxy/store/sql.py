@@ -10,7 +10,8 @@ the way in: engine from the settings, migrations applied, store returned.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,7 @@ from proxy.store import migrations
 from proxy.store.changes import Changes
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import check_reachable, make_engine
+from proxy.store.relays import start_relay
 from proxy.store.rotation import RotationOps
 from proxy.store.sql_contacts import ContactOps
 from proxy.store.sql_events import EventOps
@@ -41,6 +43,13 @@ class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, Rotat
     def __init__(self, engine: AsyncEngine, cipher: CredentialCipher,
                  changes: Changes | None = None) -> None:
         super().__init__(engine, cipher, changes)
+        self._relay: Any = None
+
+    async def start_relay(self, redis_url: str | None, search_path: str | None,
+                          origin: str | None = None) -> None:
+        """Carry change notices to and from the other instances (see :mod:`.relays`)."""
+        self._relay = await start_relay(self._engine, self.changes,
+                                        origin or secrets.token_hex(8), redis_url, search_path)
 
     async def migrate(self) -> None:
         """Apply pending schema migrations (idempotent, safe to run concurrently)."""
@@ -52,6 +61,9 @@ class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, Rotat
         return await migrations.pending(self._engine) == []
 
     async def close(self) -> None:
+        if self._relay is not None:
+            relay, self._relay = self._relay, None
+            await relay.close()
         await self._engine.dispose()
 
 
@@ -69,6 +81,7 @@ async def open_store(settings: Settings, *, search_path: str | None = None) -> S
     try:
         await check_reachable(store.engine)
         await store.migrate()
+        await store.start_relay(settings.redis_url, search_path)
     except BaseException:
         await store.close()
         raise

@@ -92,6 +92,9 @@ class PortalOps(StoreBase):
         secret = secrets.token_urlsafe(32)
         async with self._write() as conn:
             await _require_user(conn, user_id)
+            await conn.execute(delete(portal_login_links)  # spent and dead links go
+                               .where(portal_login_links.c.used.is_(True)
+                                      | (portal_login_links.c.expires <= utcnow())))
             await conn.execute(insert(portal_login_links).values(
                 secret_hash=sha256_hex(secret), user_id=user_id,
                 expires=utcnow() + valid_for, used=False))

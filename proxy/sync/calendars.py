@@ -115,6 +115,11 @@ class CalendarService:
         """One calendar's occurrences overlapping [start, end), sorted (series expanded)."""
         return expand(await self.store.events_in_range([calendar.id], start, end), start, end)
 
+    async def calendar_items(self, calendar: CalendarRecord) -> list[MirroredEvent]:
+        """Every mirrored item of one calendar, series unexpanded (for in-memory indexes)."""
+        return await self.store.events_in_range([calendar.id], datetime.min.replace(
+            tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+
     async def occurrences(self, owner_id: str, start: datetime, end: datetime,
                           calendar_id: str | None = None) -> list[MirroredEvent]:
         ids = [p[1].id for p in await self.readable(owner_id, calendar_id)]

@@ -32,6 +32,8 @@ from tests.fixtures.ms_identity import MicrosoftIdentity
 
 CLIENT_ID, CLIENT_SECRET = "calproxy-test-client", "calproxy-test-secret"
 METRICS_TOKEN = "metrics-scraper-token-7f3a"
+#: rate limits off, unless a test asks for them (tests/api/test_limits.py)
+QUIET: dict[str, Any] = {"rate_limit": None, "feed_rate_limit": None}
 
 
 def free_port() -> int:
@@ -106,7 +108,7 @@ async def running(database_url: str, search_path: str | None = None,
     port = free_port()
     settings = Settings(
         database_url=database_url, host="127.0.0.1", port=port,
-        secret_key="test-secret-key-for-calproxy", metrics_token=METRICS_TOKEN,
+        secret_key="test-secret-key-for-calproxy", metrics_token=METRICS_TOKEN, **QUIET,
         ms_login_url=f"http://127.0.0.1:{idp.port}/common", ms_client_id=CLIENT_ID,
         ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
     ).with_overrides(**overrides)
@@ -190,7 +192,7 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
         host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
-        metrics_token=METRICS_TOKEN,
+        metrics_token=METRICS_TOKEN, **QUIET,
         ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET,
         freshness_seconds=0, **microsoft.settings_for(f"http://127.0.0.1:{ms_server.port}"),
         **GoogleEmulator.settings_overrides(f"http://127.0.0.1:{google_server.port}"),
@@ -234,7 +236,7 @@ async def exchange(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncItera
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
         host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
-        metrics_token=METRICS_TOKEN,
+        metrics_token=METRICS_TOKEN, **QUIET,
         ms_client_id=CLIENT_ID, ms_client_secret=CLIENT_SECRET, freshness_seconds=0,
         ms_login_url=f"http://127.0.0.1:{upstream.port}/common", ews_allow_http=True,
         **getattr(request, "param", {}))

@@ -4,12 +4,13 @@ was refused, with no content; nobody else sees it; admins see the account's."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from proxy.core.model import Attendee, Sensitivity
 from proxy.operations.audit import AuditTrail
 from proxy.store.records import AuditRecord
-from tests.api.conftest import Live
+from tests.api.conftest import Live, running, seed_world
 from tests.api.helpers import WINDOW, at, seed
 
 EXEC = "exec@acme.example"
@@ -121,3 +122,19 @@ async def test_retention_prunes_old_records(world: Live) -> None:
     await AuditTrail(world.store, retention_days=90)._prune()  # what the flusher runs hourly
     _, body, _ = await world.call("exec", "GET", f"/v1/me/audit?since={since}")
     assert "old-record" not in [r["id"] for r in body["records"]]
+
+
+async def test_webhooks_created_and_removed_are_on_the_owners_trail(tmp_path: Path) -> None:
+    async with running(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}",
+                       webhook_allow_http=True, webhook_allowed_hosts=("127.0.0.1",)) as live:
+        await seed_world(live)
+        status, hook, _ = await live.call("chief", "POST", "/v1/me/webhooks", json={
+            "url": "http://127.0.0.1:9/hook", "user": EXEC})
+        assert status == 201
+        status, _, _ = await live.call("chief", "DELETE", f"/v1/me/webhooks/{hook['id']}")
+        assert status == 204
+        _, body, _ = await live.call("exec", "GET", "/v1/me/audit")
+        seen = [(a, actor, owner, target) for a, actor, owner, target, _ in actions(body)]
+        assert ("webhook.created", "chief@acme.example", EXEC, hook["id"]) in seen
+        assert ("webhook.removed", "chief@acme.example", EXEC, hook["id"]) in seen
+        assert hook["secret"] not in str(body)

@@ -11,13 +11,14 @@ Screenshots go to ``test-results/screenshots`` (ignored by git).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import sign_in_as
 from tests.browser.served import Served
 
 #: a shared, loaded machine (CI or several engineers): be patient before failing
@@ -42,6 +43,16 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def sign_in(page: Page, served: Served) -> Callable[[str], Page]:
+    """``sign_in("assistant")``: the page, signed in as that person of the cast."""
+    def as_person(who: str) -> Page:
+        sign_in_as(page, served, who)
+        return page
+
+    return as_person
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,6 @@ class Served:
         self.microsoft_origin, self.google_url = urls[0], urls[1]
         seed_emulators(self.microsoft, self.google, self.exchange,
                        next_monday(datetime.now(UTC)))
-        self.google.default_user = EMAILS["colleague"]  # who "signs in" at Google
         self.settings = Settings(
             database_url=f"sqlite+aiosqlite:///{workdir / 'calproxy.sqlite3'}",
             host="127.0.0.1", port=self.port, secret_key="browser-tests-secret-key",

@@ -4,7 +4,7 @@ ID tokens refused), sign-out that Back cannot undo, forged POSTs refused, header
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -75,8 +75,9 @@ def test_a_forged_id_token_signs_no_one_in(page: Page, forge: Served, artifacts:
     expect(page).to_have_url(forge.url + "/portal/sign-in")
 
 
-def test_sign_out_ends_the_session_and_back_shows_sign_in(page: Page, served: Served) -> None:
-    sign_in_as(page, served, "assistant")
+def test_sign_out_ends_the_session_and_back_shows_sign_in(
+        sign_in: Callable[[str], Page]) -> None:
+    page = sign_in("assistant")
     expect(page.locator(".signed-in")).to_contain_text("assistant@acme.example")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
@@ -100,11 +101,12 @@ def _post_without(page: Page, target: str, token: str | None) -> None:
 
 
 def test_a_post_without_the_token_or_from_another_origin_is_refused(
-        page: Page, served: Served) -> None:
+        page: Page, served: Served, artifacts: Path) -> None:
     sign_in_as(page, served, "chief")
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     _post_without(page, "/portal/sign-out", None)
     expect(page.get_by_text("stale or forged")).to_be_visible()
+    check_page(page, artifacts, "forged-post")
     page.goto(served.google_url + "/no-such-page")  # another origin
     _post_without(page, served.url + "/portal/sign-out", token)
     page.wait_for_url(served.url + "/portal/**")
@@ -129,3 +131,13 @@ def test_security_headers_on_portal_pages(page: Page, served: Served) -> None:
     assert headers["cache-control"] == "no-store"
     cookie = next(c for c in page.context.cookies() if c["name"] == "calproxy")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+
+def test_usable_at_390_pixels(page: Page, served: Served, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as(page, served, "admin")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.keyboard.press("Tab")  # the skip link comes first and shows when focused
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    check_page(page, artifacts, "home-390")

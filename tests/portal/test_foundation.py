@@ -150,3 +150,13 @@ async def test_the_home_page_lists_integrations_in_words(browser: Browser) -> No
     await browser.sign_in("admin")
     _, html, _ = await browser.get("/portal/")
     assert "Calendar and Contacts" in html  # admins see the admin pages in the nav
+
+
+async def test_ending_a_users_sessions_signs_out_every_browser(portal: Live) -> None:
+    user = await portal.store.get_user_by_email("exec@acme.example")
+    assert user is not None
+    laptop = await portal.store.create_portal_session(user.id)
+    phone = await portal.store.create_portal_session(user.id)
+    assert await portal.store.end_user_portal_sessions(user.id) == 2
+    for session in (laptop, phone):
+        assert await portal.store.portal_session_user(session, timedelta(hours=1)) is None

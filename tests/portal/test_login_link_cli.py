@@ -18,3 +18,11 @@ def test_login_link_prints_a_portal_url(tmp_path: Path) -> None:
     assert url[len(prefix):] not in (tmp_path / "cli.sqlite3").read_bytes().decode("latin-1")
     unknown = run(tmp_path, "login-link", "--email", "nobody@acme.example", env=env)
     assert unknown.returncode == 1 and "no user" in unknown.stderr
+
+
+def test_user_sign_out_ends_every_session(tmp_path: Path) -> None:
+    account = last_line(run(tmp_path, "account", "create", "--name", "Acme"))
+    last_line(run(tmp_path, "user", "create", "--account", account, "--email", "ada@acme.example"))
+    assert last_line(run(tmp_path, "user", "sign-out", "--email", "ada@acme.example")) == "0"
+    unknown = run(tmp_path, "user", "sign-out", "--email", "nobody@acme.example")
+    assert unknown.returncode == 1 and "no user" in unknown.stderr

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.config import Settings
 from proxy.http.app import create_app
+from proxy.portal.oidc_flow import KEYS
 from proxy.providers.memory import MemoryBackend
 from proxy.store.records import Role
 from proxy.store.sql import SqlStore, open_store
 from tests.api.conftest import CLIENT_ID, CLIENT_SECRET, free_port, memory_registry
 from tests.fixtures.google_emulator import GoogleEmulator
 from tests.fixtures.ms_identity import MicrosoftIdentity
+from tests.fixtures.oidc_keys import SigningKeys
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Idps:
     microsoft: MicrosoftIdentity
     google: GoogleEmulator
     http: aiohttp.ClientSession
+    app: web.Application
 
     async def sign_in(self, provider: str) -> tuple[int, str, str]:
         """Click "Sign in with ..." and follow the redirects: (status, location, page)."""
@@ -75,11 +79,11 @@ async def idps(tmp_path: Path) -> AsyncIterator[Idps]:
     microsoft.add_user("stranger@acme.example")
     google.add_user("colleague@acme.example", "Colleague")
     google.default_user = "colleague@acme.example"
-    server = TestServer(create_app(settings, store, memory_registry(MemoryBackend())),
-                        host="127.0.0.1", port=port)
+    app = create_app(settings, store, memory_registry(MemoryBackend()))
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        yield Idps(f"http://127.0.0.1:{port}", store, microsoft, google, http)
+        yield Idps(f"http://127.0.0.1:{port}", store, microsoft, google, http, app)
     await server.close()
     await ms_server.close()
     await google_server.close()
@@ -136,6 +140,23 @@ async def test_a_token_signed_with_an_unpublished_key_is_refused(idps: Idps) -> 
     idps.microsoft.signing.sign_with_stranger_key = True
     status, _, page = await idps.sign_in("microsoft")
     assert status == 403 and "did not verify" in page
+
+
+async def test_an_unsigned_token_is_refused(idps: Idps) -> None:
+    idps.google.signing.unsigned = True  # alg "none": never in the fixed algorithm list
+    status, _, page = await idps.sign_in("google")
+    assert status == 403 and "did not verify" in page
+
+
+async def test_keys_are_cached_and_a_rotated_key_is_fetched(idps: Idps) -> None:
+    assert (await idps.sign_in("microsoft"))[0] == 303
+    idps.http.cookie_jar.clear()
+    idps.microsoft.signing = SigningKeys()  # the provider rotates its key (a new kid)
+    status, _, page = await idps.sign_in("microsoft")
+    assert status == 403 and "does not publish" in page  # just fetched: not again so soon
+    idps.app[KEYS].refetch_seconds = 0
+    idps.http.cookie_jar.clear()
+    assert (await idps.sign_in("microsoft"))[0] == 303  # the new key set is fetched
 
 
 async def test_the_callback_in_another_browser_is_refused(idps: Idps) -> None:

@@ -1,0 +1,247 @@
+"""The read path at the speed of a cache (DESIGN §13), measured side by side in one run.
+
+A mirrored calendar of about 4,500 events over a year, whose benchmark week holds 500
+occurrences (440 single events and 12 daily series expanded by the core), is read over
+real HTTP on loopback with keep-alive:
+
+- repeated ``GET /events`` of that week by calproxy, and by a bare aiohttp server that
+  returns the same bytes from a handler, under the same load (``wrk`` if installed, else
+  a Python load loop of several keep-alive clients; either way in a separate process);
+- the first read of a new window (500 occurrences, a window never asked before);
+- 304 answers per second (``If-None-Match`` with the answer's ETag);
+- memory per cached event (tracemalloc over new windows), and the caches' bounds.
+
+Run from the repository root: ``.venv/bin/python bench/api_cache.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bench.served import Served, served
+from proxy.actions.calendar import resolve_target
+from proxy.cache import ReadCaches
+from proxy.cache.principals import MAX_ENTRIES
+from proxy.core.model import Event, Sensitivity, Service
+from proxy.http.keys import PRINCIPALS, READ_CACHES, READER
+from proxy.store.records import Delegation, Role
+
+WEEK_SINGLES, SERIES, OTHER_SINGLES = 440, 12, 4000
+SECONDS, CONNECTIONS, ROUNDS = 3, 8, 3
+MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
+    hour=0, minute=0, second=0, microsecond=0)
+
+LOAD_LOOP = r"""
+import asyncio, sys, time
+import aiohttp
+
+async def client(session, url, headers, until, counts):
+    while time.perf_counter() < until:
+        async with session.get(url, headers=headers) as response:
+            await response.read()
+            counts[response.status] = counts.get(response.status, 0) + 1
+
+async def main(url, seconds, connections, headers):
+    counts = {}
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        until = time.perf_counter() + seconds
+        await asyncio.gather(*(client(session, url, headers, until, counts)
+                               for _ in range(connections)))
+    print(sum(counts.values()) / seconds, counts)
+
+args = sys.argv[1:]
+headers = dict(h.split(": ", 1) for h in args[3:])
+asyncio.run(main(args[0], float(args[1]), int(args[2]), headers))
+"""
+
+
+def seed(bench: Served) -> None:
+    rng = random.Random(11)
+    key = bench.mailbox
+    for n in range(WEEK_SINGLES):
+        start = MONDAY + timedelta(minutes=15 * rng.randrange(0, 4 * 24 * 7 - 4))
+        bench.backend.put_event(key, Event(
+            f"w{n}", "primary", Service.GRAPH, start, start + timedelta(minutes=45),
+            title=f"Meeting {n}", description="Agenda " * 20, location="Room 1",
+            sensitivity=Sensitivity.PRIVATE if n % 7 == 0 else Sensitivity.NORMAL))
+    for n in range(SERIES):  # 12 x 5 weekday occurrences in the benchmark week
+        start = MONDAY - timedelta(days=21) + timedelta(hours=7 + n)
+        bench.backend.put_event(key, Event(
+            f"s{n}", "primary", Service.GRAPH, start, start + timedelta(minutes=30),
+            title=f"Standup {n}", rrule=("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",),
+            time_zone="Europe/Berlin"))
+    for n in range(OTHER_SINGLES):
+        days = rng.choice([rng.randrange(-28, 0), rng.randrange(8, 360)])
+        start = MONDAY + timedelta(days=days, hours=rng.randrange(0, 24))
+        bench.backend.put_event(key, Event(f"o{n}", "primary", Service.GRAPH, start,
+                                           start + timedelta(minutes=30), title=f"Other {n}"))
+
+
+def window(start: datetime, days: int = 7) -> str:
+    def fmt(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"start={fmt(start)}&end={fmt(start + timedelta(days=days))}"
+
+
+def load(url: str, headers: dict[str, str]) -> float:
+    """Requests per second of ``url`` under load from a separate process."""
+    if shutil.which("wrk"):
+        flags = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", *flags, url],
+                             capture_output=True, text=True, check=True).stdout
+        found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        assert (found and "Non-2xx" not in out) or "304" in str(headers), out
+        return float(found.group(1)) if found else 0.0
+    out = subprocess.run([sys.executable, "-c", LOAD_LOOP, url, str(SECONDS), str(CONNECTIONS),
+                          *(f"{k}: {v}" for k, v in headers.items())],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0])
+
+
+async def in_thread(url: str, headers: dict[str, str]) -> float:
+    return await asyncio.to_thread(load, url, headers)
+
+
+async def bare_server(body: bytes, etag: str) -> TestServer:
+    """A bare aiohttp handler returning the same bytes and headers, nothing else."""
+    async def handler(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json",
+                            headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+
+    app = web.Application()
+    app.router.add_get("/events", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+async def first_reads(http: aiohttp.ClientSession, base: str, auth: dict[str, str],
+                      count: int, offset: int, cold: ReadCaches | None = None,
+                      ) -> tuple[list[float], int]:
+    """Latency of reads of windows never asked before (each shifted by a minute); with
+    ``cold``, every read cache is emptied first (only the decode memo the sync filled and
+    the principal lookups remain)."""
+    times, occurrences = [], 0
+    for n in range(count):
+        if cold is not None:
+            cold.clear()
+        url = f"{base}/events?{window(MONDAY + timedelta(minutes=offset + n))}"
+        began = time.perf_counter()
+        async with http.get(url, headers=auth) as response:
+            body = await response.read()
+        times.append((time.perf_counter() - began) * 1000)
+        occurrences = len(json.loads(body)["events"])
+    return times, occurrences
+
+
+async def main() -> None:
+    async with served() as bench:
+        delegate = await bench.store.create_user(bench.owner.account_id,
+                                                 "assistant@example.com", Role.MEMBER)
+        await bench.store.put_delegation(Delegation(bench.owner.id, delegate.id, True, False))
+        seed(bench)
+        auth = {"Authorization": f"Bearer {await bench.store.create_token(bench.owner.id)}"}
+        base = f"{bench.url}/v1/users/exec@example.com"
+        url = f"{base}/events?{window(MONDAY)}"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, headers=auth) as response:  # the initial sync
+                body, etag = await response.read(), response.headers["ETag"]
+            shown = len(json.loads(body)["events"])
+            print(f"load average before the run: {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores")
+            print(f"week: {shown} occurrences, {len(body) / 1000:.0f} kB per answer; "
+                  f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
+                  f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
+            await report_rates(url, auth, body, etag)
+            times, occurrences = await first_reads(http, base, auth, 30, 1)
+            print(f"first read of a new window ({occurrences} occurrences): median "
+                  f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms "
+                  "(client-side on loopback: an upper bound of server time)")
+            times, occurrences = await first_reads(http, base, auth, 15, 100,
+                                                   cold=bench.app[READ_CACHES])
+            print(f"  the same with every read cache emptied first (store query, expansion, "
+                  f"redaction and rendering of all {occurrences}): median "
+                  f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
+            await report_server_time(bench)
+            await report_memory(bench, http, base, auth)
+
+
+async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -> None:
+    """Alternating runs (calproxy, bare, calproxy, bare, ...) so that load from elsewhere
+    on the machine falls on both alike; the ratio of each pair, and their median."""
+    bare = await bare_server(body, etag)
+    ours, theirs = [], []
+    try:
+        for _ in range(ROUNDS):
+            ours.append(await in_thread(url, auth))
+            theirs.append(await in_thread(f"http://127.0.0.1:{bare.port}/events", auth))
+    finally:
+        await bare.close()
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    print("repeated /events, calproxy:        "
+          f"{statistics.median(ours):8.0f} requests/s (runs: "
+          f"{', '.join(f'{r:.0f}' for r in ours)})")
+    print("same bytes, bare aiohttp handler:  "
+          f"{statistics.median(theirs):8.0f} requests/s (runs: "
+          f"{', '.join(f'{r:.0f}' for r in theirs)})")
+    print(f"ratio, median of the {ROUNDS} pairs:      {statistics.median(ratios):8.2f} "
+          f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
+    not_modified = await in_thread(url, {**auth, "If-None-Match": etag})
+    print(f"304 answers (If-None-Match):       {not_modified:8.0f} per second")
+
+
+async def report_server_time(bench: Served) -> None:
+    """Server time of a first read of a new window: the read path itself, in process."""
+    reader = bench.app[READER]
+    target = await resolve_target(bench.app[PRINCIPALS], bench.owner, "me")
+    times, shown = [], 0
+    for n in range(30):
+        start = MONDAY + timedelta(minutes=40 + n)
+        began = time.perf_counter()
+        answer = await reader.events(target, start, start + timedelta(days=7))
+        times.append((time.perf_counter() - began) * 1000)
+        shown = len(answer.visible)
+    print(f"  server time of it (Reader.events in process, {shown} occurrences): median "
+          f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
+
+
+async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,
+                        auth: dict[str, str]) -> None:
+    caches = bench.app[READ_CACHES]
+    before_stats = caches.stats()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    await first_reads(http, base, auth, 10, 1000)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    held = caches.stats()["occurrences"]["held"] - before_stats["occurrences"]["held"]
+    print(f"memory per cached event: {grown / held:.0f} bytes (occurrence, its rendered "
+          f"fragment and its share of the whole answer; {held} events in 10 new windows)")
+    bounds = {name: stat["bound"] for name, stat in caches.stats().items()}
+    print(f"cache bounds: indexed items {bounds['indexed']:,}, occurrences "
+          f"{bounds['occurrences']:,}, fragments "
+          f"{bounds['fragments']:,}, answers {bounds['answer_bytes'] // 2**20} MiB, "
+          f"principal entries {MAX_ENTRIES:,}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
