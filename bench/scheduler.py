@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import secrets
 import socket
 import sys
@@ -32,7 +33,7 @@ import asyncpg
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-MAILBOXES, CALENDARS = 100, 10
+MAILBOXES, CALENDARS = int(os.environ.get("BENCH_MAILBOXES", "100")), 10
 CLIENT_ID, CLIENT_SECRET = "calproxy-test-client", "calproxy-test-secret"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -99,7 +100,8 @@ async def _connect(http: aiohttp.ClientSession, one: Instance) -> None:
     from proxy.store.records import Role
 
     account = await one.store.create_account("Acme", {})
-    for m in range(MAILBOXES):
+
+    async def connect(m: int) -> None:
         user = await one.store.create_user(account.id, f"user{m}@acme.example", Role.MEMBER)
         token = await one.store.create_token(user.id)
         headers = {"Authorization": f"Bearer {token}"}
@@ -112,6 +114,9 @@ async def _connect(http: aiohttp.ClientSession, one: Instance) -> None:
         for calendar in await one.store.list_calendars([integration.id]):
             await one.store.set_calendar_synced(calendar.id, True)
 
+    for batch in range(0, MAILBOXES, 10):
+        await asyncio.gather(*(connect(m) for m in range(batch, min(batch + 10, MAILBOXES))))
+
 
 async def _watch(http: aiohttp.ClientSession, base: str, instances: list[Instance],
                  seconds: float, label: str, freshness: int) -> None:
@@ -123,7 +128,9 @@ async def _watch(http: aiohttp.ClientSession, base: str, instances: list[Instanc
     after, cpu = await _count(http, base), time.process_time() - cpu0
     rounds = after["rounds"] - before["rounds"]
     periods = seconds / freshness
-    print(f"{label}: {rounds} upstream rounds in {seconds:.0f} s = "
+    print(flush=True)
+    print(f"{label} (sync concurrency {instances[0].settings.sync_concurrency} each): "  # type: ignore[attr-defined]
+          f"{rounds} upstream rounds in {seconds:.0f} s = "
           f"{rounds / (MAILBOXES * CALENDARS) / periods:.2f} rounds per calendar per period; "
           f"sync lag max {max(lags):.1f} s, mean {sum(lags) / len(lags):.1f} s "
           f"(freshness {freshness} s); calproxy CPU {cpu:.1f} s = "
@@ -131,7 +138,7 @@ async def _watch(http: aiohttp.ClientSession, base: str, instances: list[Instanc
           f"max {after['max_in_flight']} requests per mailbox, {after['refusals']} refused")
 
 
-async def _bench(base: str, freshness: int, periods: int) -> None:
+async def _bench(base: str, freshness: int, periods: int, concurrency: int) -> None:
     from proxy.config import Settings
     from tests.fixtures.graph_emulator import MicrosoftCloud
 
@@ -153,10 +160,14 @@ async def _bench(base: str, freshness: int, periods: int) -> None:
                     database_url=PG_URL, host="127.0.0.1", port=_free_port(),
                     secret_key="bench-secret", ms_client_id=CLIENT_ID,
                     ms_client_secret=CLIENT_SECRET, freshness_seconds=freshness,
+                    sync_concurrency=concurrency,
                     **MicrosoftCloud.settings_for(base))
                 instances.append(Instance(settings, schema))
             await instances[0].start()
+            setup = time.perf_counter()
             await _connect(http, instances[0])
+            print(f"set-up: {MAILBOXES} users connected through OAuth in "
+                  f"{time.perf_counter() - setup:.1f} s", flush=True)
             warm = time.perf_counter()
             while (await _count(http, base))["rounds"] < MAILBOXES * CALENDARS:
                 await asyncio.sleep(0.5)
@@ -181,13 +192,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--freshness", type=int, default=20)
     parser.add_argument("--periods", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="CALPROXY_SYNC_CONCURRENCY of each instance")
     args = parser.parse_args()
     port = _free_port()
     child = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,),
                                                          daemon=True)
     child.start()
     try:
-        asyncio.run(_bench(f"http://127.0.0.1:{port}", args.freshness, args.periods))
+        asyncio.run(_bench(f"http://127.0.0.1:{port}", args.freshness, args.periods,
+                           args.concurrency))
     finally:
         child.terminate()
         child.join(5)

@@ -6,10 +6,12 @@ Microsoft's pattern (:mod:`proxy.core.ms_recurrence`). In a feed the listed occu
 are the truth, as they are for ``/events``; the master's rule is only a compact way to
 write them, so it is checked against them before it is used:
 
-- every listed occurrence's original start must be a start the rule generates, and no
-  two may share one: otherwise (a pattern the converter got wrong, a series edited
-  upstream between two reads) :func:`fold_listed` answers ``None`` and the plan writes
-  the occurrences as standalone VEVENTs, exactly as without a master;
+- at least one occurrence must be listed (a master left over from a series deleted
+  upstream lists none), every listed occurrence's original start must be a start the
+  rule generates, and no two may share one: otherwise (a pattern the converter got
+  wrong, a series edited upstream between two reads) :func:`fold_listed` answers
+  ``None`` and the plan writes the occurrences as standalone VEVENTs, exactly as
+  without a master;
 - a generated start in the *listed window* (where the mirror holds every occurrence the
   provider has) without a listed occurrence was deleted upstream: an EXDATE;
 - a listed occurrence the feed may not publish (cancelled, free at ``busy``): an EXDATE;
@@ -60,6 +62,8 @@ def fold_listed(master: VisibleEvent, children: Iterable[VisibleEvent],
         if key in listed:
             return None
         listed[key] = child
+    if not listed:  # a series deleted upstream (or none of it here): the rule has no say
+        return None
     length = _length(master)
     lower = min([window[0] - length, *listed])
     upper = max([window[1], *listed])

@@ -61,11 +61,14 @@ class _Relay:
         self.changes, self.origin, self.channel = changes, origin, channel
         self._queue: asyncio.Queue[Change] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._sending = False
 
     def publish(self, change: Change) -> None:
         self._queue.put_nowait(change)
 
     async def flush(self) -> None:
+        if self._queue.qsize() == 0 and not self._sending:
+            return  # the common case, a read: nothing to wait for
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), FLUSH_SECONDS)
 
@@ -86,6 +89,7 @@ class _Relay:
     async def _send_loop(self) -> None:
         while True:
             change = await self._queue.get()
+            self._sending = True
             while True:
                 try:
                     await self._send(self._payload(change))
@@ -95,6 +99,7 @@ class _Relay:
                     await asyncio.sleep(0.5)
                     with contextlib.suppress(Exception):
                         await self._reconnect()
+            self._sending = False
             self._queue.task_done()
 
     async def _send(self, payload: str) -> None:
