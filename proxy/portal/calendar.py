@@ -10,7 +10,8 @@ go through :mod:`proxy.actions.calendar`, the code behind ``POST``, ``PATCH`` an
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 
 from aiohttp import web
 
@@ -33,34 +34,52 @@ NOTICES = {"scheduled": "Meeting scheduled.", "saved": "Meeting saved.",
            "deleted": "Meeting deleted."}
 
 
-def _start_of(request: web.Request, zone_name: str) -> date:
+def _requested_start(request: web.Request) -> date | None:
     raw = request.query.get("start")
     if raw is None:
-        return week.monday_of(datetime.now(zone(zone_name)).date())
+        return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
         raise BadRequest("The start of the week must be a date such as 2026-11-30.") from None
 
 
-async def owner_zone(app_deps: Deps, owner: User) -> str:
-    """The owner's time zone: their primary calendar's (UTC when unknown)."""
+async def primary_zone(app_deps: Deps, owner: User) -> str | None:
+    """The time zone of the owner's primary calendar, where the provider names one."""
     with contextlib.suppress(CalproxyError):
         for _, record in await app_deps.calendars.calendars(owner.id):
             if record.is_primary and record.time_zone:
                 return record.time_zone
-    return "UTC"
+    return None
 
 
-async def _blocks(app_deps: Deps, target: actions.Target, start: datetime,
-                  end: datetime) -> tuple[list[week.Block], list[tuple[date, date, week.Block]]]:
-    """Timed and all-day blocks of the window, as the viewer may see them (§3)."""
+def zone_of(primary: str | None, seen: list[VisibleEvent]) -> str:
+    """The owner's zone: the primary calendar's, else the one most of the owner's timed
+    events are in (Graph and EWS name no calendar zone; every event names its own)."""
+    if primary:
+        return primary
+    counts = Counter(v.time_zone for v in seen if v.time_zone and not v.all_day)
+    return counts.most_common(1)[0][0] if counts else "UTC"
+
+
+async def _seen(app_deps: Deps, target: actions.Target, around: date) -> list[VisibleEvent]:
+    """What the viewer may see from two days before ``around`` to nine days after (a
+    week in any zone), through the read path of ``/events`` or, for a colleague,
+    ``/freebusy`` (§3)."""
+    start = datetime.combine(around - timedelta(days=2), time(0), tzinfo=UTC)
+    end = start + timedelta(days=11)
     if target.relation is Relation.COLLEAGUE:
-        busy = await actions.visible_busy(app_deps, target, start, end)
-        return [week.busy_block(s, e, k) for s, e, k in freebusy_intervals(busy)], []
-    visible = await actions.visible_events(app_deps, target, start, end)
-    timed = [week.block_of(v) for v in visible if not v.all_day]
-    all_day = [(_day(v.start), _day(v.end), week.block_of(v)) for v in visible if v.all_day]
+        return await actions.visible_busy(app_deps, target, start, end)
+    return await actions.visible_events(app_deps, target, start, end)
+
+
+def _blocks(busy_only: bool, seen: list[VisibleEvent]) -> tuple[
+        list[week.Block], list[tuple[date, date, week.Block]]]:
+    """Timed and all-day blocks: a colleague's are the merged free/busy intervals."""
+    if busy_only:
+        return [week.busy_block(s, e, k) for s, e, k in freebusy_intervals(seen)], []
+    timed = [week.block_of(v) for v in seen if not v.all_day]
+    all_day = [(_day(v.start), _day(v.end), week.block_of(v)) for v in seen if v.all_day]
     return timed, all_day
 
 
@@ -79,16 +98,16 @@ async def week_page(request: web.Request, form: EventForm | None = None,
     viewer = portal_user(request)
     app_deps = deps(request.app)
     target = await actions.resolve_target(app_deps.principals, viewer, request.match_info["user"])
-    zone_name = await owner_zone(app_deps, target.owner)
-    first = _start_of(request, zone_name)
-    start, end = week.week_bounds(first, zone(zone_name))
+    requested = _requested_start(request)
     problem: str | None = None
-    timed: list[week.Block] = []
-    all_day: list[tuple[date, date, week.Block]] = []
+    seen: list[VisibleEvent] = []
     try:
-        timed, all_day = await _blocks(app_deps, target, start, end)
+        seen = await _seen(app_deps, target, requested or datetime.now(UTC).date())
     except (Conflict, Forbidden) as exc:
         problem = exc.message
+    zone_name = zone_of(await primary_zone(app_deps, target.owner), seen)
+    first = requested or week.monday_of(datetime.now(zone(zone_name)).date())
+    timed, all_day = _blocks(target.relation is Relation.COLLEAGUE, seen)
     owner_ref = target.owner.email
     return render(request, "week.html", {
         "owner": target.owner.email, "own": target.relation is Relation.SELF,
@@ -128,7 +147,7 @@ async def _editable(request: web.Request) -> tuple[actions.Target, VisibleEvent,
     _, visible = await actions.find_event(app_deps, target, request.match_info["id"])
     if not visible.can_edit:
         raise Forbidden("You may not change this event.")
-    return target, visible, await owner_zone(app_deps, target.owner)
+    return target, visible, visible.time_zone or "UTC"
 
 
 async def edit_page(request: web.Request) -> web.Response:

@@ -84,13 +84,6 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_bounds(start: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants of the week's first midnight and the eighth day's, in ``zone``."""
-    first = datetime.combine(start, time(0), tzinfo=zone)
-    last = datetime.combine(start + timedelta(days=7), time(0), tzinfo=zone)
-    return to_utc(first), to_utc(last)
-
-
 def block_of(event: VisibleEvent) -> Block:
     """A block saying only what the visible event says (busy blocks carry their title)."""
     return Block(title=event.title, start=to_utc(event.start, event.time_zone),
