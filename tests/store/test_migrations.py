@@ -13,10 +13,12 @@ from sqlalchemy import inspect, text
 
 from proxy.config import Settings
 from proxy.store import migrations
+from proxy.store.engine import write_transaction
 from proxy.store.migrations import MIGRATIONS, SchemaTooNew, current_version
 from proxy.store.schema import metadata
 from proxy.store.sql import SqlStore, open_store
 from tests.store.conftest import SECRET_KEY, Backend, drop_pg_schema, new_pg_schema
+from tests.store.helpers import T0, calendar_of, user_with_integration
 
 
 @pytest.fixture
@@ -117,5 +119,26 @@ async def test_sqlite_in_memory_keeps_its_tables() -> None:
     try:
         account = await store.create_account("Acme", {})  # tables survive across
         assert await store.get_account(account.id) == account  # checkouts (StaticPool)
+    finally:
+        await store.close()
+
+
+async def test_migration_2_makes_every_next_round_a_full_one(backend: Backend) -> None:
+    """Mirrored before ids were re-derived: after migration 2 no cursor is left, so each
+    calendar's and each contact mirror's next round replaces the mirror in full."""
+    store = backend.store()
+    try:
+        await store.migrate()
+        _, integration = await user_with_integration(store)
+        calendar = await calendar_of(store, integration)
+        await store.apply_event_sync(calendar.id, [], [], "delta-1", T0, full=True)
+        await store.apply_contact_sync(integration.id, [], [], "people-1", T0, full=True)
+        async with write_transaction(store.engine) as conn:
+            await conn.execute(text("DELETE FROM schema_version WHERE version = 2"))
+        assert await migrations.migrate(store.engine) == [2]
+        again = await store.get_calendar(calendar.id)
+        got = await store.get_integration(integration.id)
+        assert again is not None and (again.cursor, again.synced_at) == (None, None)
+        assert got is not None and (got.contacts_cursor, got.contacts_synced_at) == (None, None)
     finally:
         await store.close()

@@ -28,6 +28,7 @@ from proxy.store import schema
 from proxy.store.engine import write_transaction
 from proxy.store.migrations import (
     v1_baseline,
+    v2_rederive_ids,
     v3_portal,
     v4_sync_leases,
     v5_audit,
@@ -52,6 +53,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: accounts, users, tokens, integrations, mirror", v1_baseline.apply),
+    Migration(2, "full resync once: mirrored ids re-derived", v2_rederive_ids.apply),
     Migration(3, "portal: sessions, login links, sign-in flows, identities", v3_portal.apply),
     Migration(4, "sync leases: one round per calendar across instances", v4_sync_leases.apply),
     Migration(5, "audit trail", v5_audit.apply),
