@@ -63,7 +63,8 @@ def test_the_admin_changes_and_locks_a_setting(page: Page, own: Served,
     check_page(page, artifacts, "admin-users")
 
 
-def test_lock_without_javascript_asks_on_a_page(browser: Browser, own: Served) -> None:
+def test_lock_without_javascript_asks_on_a_page(browser: Browser, own: Served,
+                                                artifacts: Path) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     sign_in_as(page, own, "admin")
@@ -71,6 +72,7 @@ def test_lock_without_javascript_asks_on_a_page(browser: Browser, own: Served) -
     page.get_by_role("group", name="EWS hosts").get_by_role("button", name="Lock").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lock “EWS hosts”?")
     expect(page.get_by_text("will be suspended and their users prompted")).to_be_visible()
+    page.screenshot(path=str(artifacts / "admin-lock-confirmation.png"))  # axe needs JS
     page.get_by_role("link", name="Cancel").click()
     assert _settings(own)["ews_hosts"]["locked"] is False
     page.get_by_role("group", name="EWS hosts").get_by_role("button", name="Lock").click()

@@ -106,7 +106,8 @@ def test_a_user_of_another_account_gets_404(page: Page, served: Served) -> None:
     assert MARK.lower() not in page.content().lower()
 
 
-def test_the_assistant_schedules_for_the_executive(page: Page, served: Served) -> None:
+def test_the_assistant_schedules_for_the_executive(page: Page, served: Served,
+                                                   artifacts: Path) -> None:
     sign_in_as(page, served, "assistant")
     page.goto(served.url + WEEK)
     form = page.get_by_role("region", name="Schedule a meeting")
@@ -119,6 +120,15 @@ def test_the_assistant_schedules_for_the_executive(page: Page, served: Served) -
     expect(page.get_by_role("status")).to_have_text("Meeting scheduled.")
     block = page.locator(".event").filter(has_text="Budget review")
     expect(block).to_contain_text("10:00–11:00")
+    block.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit meeting")
+    expect(page.get_by_label("Title")).to_have_value("Budget review")
+    page.get_by_label("Location").fill("Room 4")
+    check_page(page, artifacts, "event-edit")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Meeting saved.")
+    block = page.locator(".event").filter(has_text="Budget review")
+    expect(block).to_contain_text("Room 4")
     block.get_by_role("button", name="Delete").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.get_by_role("status")).to_have_text("Meeting deleted.")
