@@ -79,8 +79,11 @@ async def test_the_scheduler_keeps_mirrors_fresh_without_reads(world) -> None:  
     for scheduler in schedulers:
         await scheduler.start()
     try:
-        await asyncio.sleep(0.5)  # discovered, then synced: no read asked for it
-        records = await instances[0].store.list_calendars([integration.id])
+        for _ in range(200):  # discovered, then synced: no read asked for it
+            records = await instances[0].store.list_calendars([integration.id])
+            if records and all(r.synced_at is not None for r in records if r.synced):
+                break
+            await asyncio.sleep(0.05)
         assert records and all(r.synced_at is not None for r in records if r.synced)
         rounds_after_start = sum(i.service.syncer.rounds for i in instances)
         await asyncio.sleep(3.2)  # three freshness periods
