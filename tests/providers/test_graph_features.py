@@ -227,7 +227,7 @@ async def test_throttling_beyond_budget_becomes_503_with_retry_after(
     started = time.monotonic()
     with pytest.raises(UpstreamThrottled) as caught:
         await harness.provider.list_calendars()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # it never waited out the 120 s Retry-After
     assert caught.value.retry_after == 120 and caught.value.status == 503
     harness.cloud.graph.throttle(times=5, retry_after=1)
     with pytest.raises(UpstreamThrottled):
