@@ -91,6 +91,7 @@ async def start_demo(port: int, workdir: Path, base: Settings | None = None) -> 
     from proxy.http.app import create_app
     from proxy.store.sql import open_store
 
+    port = port or free_port()  # 0: any free port, as `serve` takes it
     base = (base or Settings()).with_overrides(port=port)
     graph_emulator, google_emulator, ews_emulator = fixtures()
     world = DemoWorld(url=base.base_url, local=local_url(base.host, port))
