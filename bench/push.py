@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.push.graph_world import EXEC, World, eventually, graph_world  # noqa: E402
+from tests.push.graph_world import EXEC, World, eventually, graph_world
 
 
 async def _visible(world: World, title: str) -> float:

@@ -97,7 +97,8 @@ async def graph_world(database_url: str, **overrides: Any) -> AsyncIterator[Worl
     ).with_overrides(**{"public_url": f"http://127.0.0.1:{port}", "push": "on",
                         "push_allow_http": True, "freshness_seconds": 3600, **overrides})
     store = await open_store(settings)
-    server = TestServer(create_app(settings, store, default_registry()), host="127.0.0.1",
+    app = create_app(settings, store, default_registry(), scheduler=True)
+    server = TestServer(app, host="127.0.0.1",
                         port=port)
     await server.start_server()
     account = await store.create_account("Acme", {})
@@ -107,6 +108,7 @@ async def graph_world(database_url: str, **overrides: Any) -> AsyncIterator[Worl
         async with aiohttp.ClientSession() as http:
             live = Live(f"http://127.0.0.1:{port}", http, store, MemoryBackend(),
                         cloud.identity, settings)
+            live.app = app
             live.ids["exec"] = user.id
             live.tokens["exec"] = await store.create_token(user.id)
             yield World(live, cloud)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,23 @@ async def test_reauthorization_required_renews(world: World) -> None:
 
     await eventually(renewed)
     assert world.subs.items[sub_id]  # renewed in place: the same subscription
+
+
+async def test_a_subscription_is_renewed_before_it_expires(world: World) -> None:
+    world.subs.grant_limit = timedelta(seconds=4)  # compressed: Graph grants days
+    await world.connect()
+    sub_id = await subscribed(world)
+
+    async def twice() -> bool:
+        return world.subs.renewals.count(sub_id) >= 2
+
+    await eventually(twice, timeout=15)
+    assert world.subs.expire_subscriptions() == [] and world.subs.removed == []
+    channel = (await world.live.store.list_push_channels())[0]
+    assert channel.upstream_id == sub_id
+    assert channel.expires_at == world.subs.items[sub_id].expires
+    world.add("After renewals")
+    assert await shows(world, "After renewals") < 10
 
 
 async def test_subscription_removed_subscribes_again_and_syncs(world: World) -> None:
