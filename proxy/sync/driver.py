@@ -111,22 +111,26 @@ class Syncer:
                                            calendar.synced_at, wait)
 
     async def refresh_calendar(self, integration: Integration, provider: Provider,
-                               calendar_id: str, seen: datetime | None,
-                               wait: bool = True) -> CalendarRecord | None:
+                               calendar_id: str, seen: datetime | None, wait: bool = True,
+                               stale_only: bool = True) -> CalendarRecord | None:
         """Bring the calendar past ``seen`` (its ``synced_at`` as the caller last saw it):
-        one round, unless one landed since. Callers arriving meanwhile share the same
-        round. With ``wait=False`` a round running on another instance is left to it.
-        Returns the calendar as known afterwards (None: gone, unsynced or disconnected)."""
-        return await self._single(f"calendar:{calendar_id}", lambda: self._calendar_round(
-            integration, provider, calendar_id, self._landed(seen), wait))
-
-    async def _calendar_round(self, integration: Integration, provider: Provider,
-                              calendar_id: str, landed: Callable[[object], bool],
-                              wait: bool) -> CalendarRecord | None:
-        key = f"calendar:{calendar_id}"
+        one round, unless one landed since, or (``stale_only``) the calendar is fresh.
+        Callers arriving meanwhile share the same round. With ``wait=False`` a round
+        running on another instance is left to it. Returns the calendar as known
+        afterwards (None: gone or disconnected)."""
+        landed = self._landed(seen)
 
         def wanted(current: CalendarRecord) -> bool:
-            return current.synced and not landed(current.synced_at)
+            fresh = stale_only and self.is_fresh(current.synced_at, datetime.now(UTC))
+            return current.synced and not fresh and not landed(current.synced_at)
+
+        return await self._single(f"calendar:{calendar_id}", lambda: self._calendar_round(
+            integration, provider, calendar_id, wanted, wait))
+
+    async def _calendar_round(self, integration: Integration, provider: Provider,
+                              calendar_id: str, wanted: Callable[[CalendarRecord], bool],
+                              wait: bool) -> CalendarRecord | None:
+        key = f"calendar:{calendar_id}"
 
         while True:
             async with self._turn(integration) as turn:

@@ -216,6 +216,12 @@ class Scheduler:
             integration = await self.store.get_integration(target.integration_id)
         if integration is None or integration.status is not IntegrationStatus.CONNECTED:
             return False
+        if target.kind == "calendar":
+            calendar = await self.service.sync_now(target.key, stale_only=True, wait=False,
+                                                   integration=integration,
+                                                   seen=target.synced_at)
+            target.synced_at = calendar.synced_at if calendar else None
+            return calendar is not None
         provider = await self.service.connections.provider(integration)
         syncer = self.service.syncer
         if target.kind == "discover":
@@ -224,10 +230,7 @@ class Scheduler:
             return False
         if target.kind == "contacts":
             return await self._contacts(target, integration, provider)
-        calendar = await syncer.refresh_calendar(integration, provider, target.key,
-                                                 target.synced_at, wait=False)
-        target.synced_at = calendar.synced_at if calendar else None
-        return calendar is not None and calendar.synced
+        return False  # no other kinds
 
     async def _contacts(self, target: _Target, integration: Integration,
                         provider: Provider) -> bool:
