@@ -46,7 +46,6 @@ from proxy.providers.base import (
     SyncPage,
     Window,
 )
-from proxy.providers.google_push import SUPPORT, channel_from_json, stop_body, watch_body
 from proxy.providers.google_normalize import (
     PERSON_FIELDS,
     Malformed,
@@ -55,6 +54,7 @@ from proxy.providers.google_normalize import (
     draft_to_json,
     event_from_json,
 )
+from proxy.providers.google_push import SUPPORT, channel_from_json, stop_body, watch_body
 from proxy.providers.google_transport import GoogleTransport, Json, RetryPolicy, gate_for
 
 T = TypeVar("T")

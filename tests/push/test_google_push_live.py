@@ -50,6 +50,15 @@ class Pushed:
         assert status == 200, body
         return sorted(e["title"] for e in body["events"])
 
+    async def metric(self, outcome: str) -> float:
+        """``calproxy_push_notices_total{service="google",outcome=...}`` as scraped."""
+        async with self.live.http.get(f"{self.live.url}/metrics", headers={
+                "Authorization": f"Bearer {METRICS_TOKEN}"}) as answer:
+            text = await answer.text()
+        line = f'calproxy_push_notices_total{{outcome="{outcome}",service="google"}}'
+        rows = [row for row in text.splitlines() if row.startswith(line)]
+        return float(rows[0].split()[-1]) if rows else 0.0
+
     async def channels(self) -> list[Any]:
         return list(await self.live.store.list_push_channels())
 
@@ -99,8 +108,8 @@ async def pushed(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
         **GoogleEmulator.settings_overrides(f"http://127.0.0.1:{upstream.port}"),
     ).with_overrides(**getattr(request, "param", {}))
     store = await open_store(settings)
-    server = TestServer(create_app(settings, store, default_registry()), host="127.0.0.1",
-                        port=port)
+    app = create_app(settings, store, default_registry(), scheduler=True)
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     account = await store.create_account("Acme", {})
     try:
@@ -165,14 +174,20 @@ async def test_a_burst_of_changes_costs_one_round(pushed: Pushed) -> None:
     assert pushed.google.requests[EVENTS] - before == 1
 
 
-async def test_a_sync_message_before_the_watch_returned_is_acknowledged_only(
-        pushed: Pushed) -> None:
-    pushed.google.push.sync_first = True  # the sync message goes out before the answer
+@pytest.mark.parametrize("sync_first", [True, False], ids=["sync-first", "answer-first"])
+async def test_the_sync_message_is_acknowledged_only(pushed: Pushed, sync_first: bool) -> None:
+    """With ``sync_first`` the sync message reaches calproxy while ``events.watch`` has
+    not returned, so the store cannot know the channel yet; it is answered 200 all the
+    same, and it starts no round."""
+    pushed.google.push.sync_first = sync_first
     await pushed.connect()
+    await pushed.google.push.settle()
     syncs = [d for d in pushed.google.push.deliveries if d.state == "sync"]
     assert syncs and all(d.status == 200 and d.attempt == 1 for d in syncs)
+    assert await pushed.metric("sync") == len(syncs)
+    assert await pushed.metric("ignored") == 0
     before = pushed.google.api_requests
-    await asyncio.sleep(1.5)  # no round was nudged by it
+    await asyncio.sleep(1.5)  # a nudged round would have run by now
     assert pushed.google.api_requests == before
 
 
@@ -193,6 +208,7 @@ async def test_forged_messages_are_answered_200_and_reach_no_upstream(pushed: Pu
         assert await pushed.google.push.push_raw(pushed.hook, forged) == 200
     await asyncio.sleep(1.5)  # past the nudge's settle time
     assert pushed.google.api_requests == before
+    assert await pushed.metric("ignored") == len(forgeries)
     assert await pushed.google.push.push_raw(pushed.hook, headers) == 200  # the real one
     await until(lambda: _more(pushed, before), what="the genuine message's round")
 
@@ -204,7 +220,8 @@ async def _more(pushed: Pushed, before: int) -> bool:
 async def test_a_message_missing_google_headers_is_a_400_error(pushed: Pushed) -> None:
     async with pushed.live.http.post(pushed.hook, headers={"X-Goog-Channel-ID": "x"}) as resp:
         body = await resp.json()
-    assert resp.status == 400 and body["error"]["code"]
+    assert resp.status == 400 and body["error"]["code"] == "invalid_notification"
+    assert await pushed.metric("malformed") == 1
 
 
 async def test_channels_are_renewed_by_a_new_one_before_they_expire(pushed: Pushed) -> None:
@@ -231,13 +248,20 @@ async def test_channels_are_renewed_by_a_new_one_before_they_expire(pushed: Push
 
 async def test_disconnect_stops_the_channels(pushed: Pushed) -> None:
     integration = await pushed.connect()
-    assert pushed.google.push.active()
+    stopped = pushed.google.push.active()
+    assert stopped
     status, _, _ = await pushed.live.call("exec", "DELETE",
                                           f"/v1/me/integrations/{integration}")
     assert status == 204
     assert pushed.google.push.active() == []
-    assert pushed.google.push.counters["stop"] >= 1
+    assert pushed.google.push.counters["stop"] == len(stopped)
     assert await pushed.channels() == []
+    before = pushed.google.api_requests
+    for channel in stopped:  # a late message of a stopped channel, token and all
+        late = pushed.google.push.headers(channel, "exists", 1000)
+        assert await pushed.google.push.push_raw(pushed.hook, late) == 200
+    await asyncio.sleep(1.5)
+    assert pushed.google.api_requests == before
 
 
 @pytest.mark.parametrize("pushed", [{"freshness_seconds": 2}], indirect=True)
