@@ -84,6 +84,43 @@ async def test_a_burst_of_changes_is_one_round(world: World) -> None:
     assert deltas(world, before) == 1
 
 
+async def test_a_second_calendar_and_one_batch_for_both(world: World) -> None:
+    team = world.graph.add_calendar(EXEC, "Team")
+    await world.connect()
+    primary_sub = await subscribed(world)
+    _, listed, _ = await world.live.call("exec", "GET", f"/v1/users/{EXEC}/calendars")
+    ours = {c["name"]: c["id"] for c in listed["calendars"]}
+    status, _, _ = await world.live.call("exec", "PATCH", f"/v1/users/{EXEC}/calendars/"
+                                         f"{ours['Team']}", json={"synced": True})
+    assert status == 200
+
+    async def team_watched() -> bool:
+        return bool(world.subs.for_calendar(EXEC, team))
+
+    await eventually(team_watched)
+    team_sub = world.subs.for_calendar(EXEC, team)[0]
+    assert team_sub.resource == f"me/calendars/{team}/events"
+    await asyncio.sleep(1.5)  # the new calendar's first round is done
+    before = len(world.graph.requests)
+    subs = world.subs.items
+    item = {"changeType": "updated", "resource": "Users/x/Events/y", "tenantId": "t"}
+    body = {"value": [
+        {**item, "subscriptionId": primary_sub, "clientState": subs[primary_sub].client_state},
+        {**item, "subscriptionId": primary_sub, "clientState": subs[primary_sub].client_state},
+        {**item, "subscriptionId": team_sub.id, "clientState": team_sub.client_state},
+        {"subscriptionId": team_sub.id, "clientState": team_sub.client_state,
+         "lifecycleEvent": "missed"},
+        {**item, "subscriptionId": team_sub.id, "clientState": "x" * 200},
+        {"subscriptionId": 12, "changeType": "updated"},
+    ]}
+    status, _, _ = await world.live.call(None, "POST", "/hooks/graph", json=body)
+    assert status == 202
+    await asyncio.sleep(2.0)
+    paths = [path for _, path in world.graph.requests[before:] if "calendarView/delta" in path]
+    on_team = [p for p in paths if team.rstrip("=") in p]
+    assert len(on_team) == 1 and len(paths) == 2, paths
+
+
 async def test_forged_notifications_cause_no_upstream_request(world: World) -> None:
     await world.connect()
     sub_id = await subscribed(world)
