@@ -176,3 +176,158 @@ async def test_hooks_need_no_token_and_are_not_rate_limited(tmp_path: Path) -> N
         for _ in range(5):
             async with live.http.post(f"{live.url}/hooks/graph?validationToken=t") as answer:
                 assert answer.status == 200
+
+
+async def lifecycle(live: Live, target: PushTarget, channel: PushChannel,
+                    event: str) -> None:
+    body = {"value": [{"subscriptionId": channel.upstream_id, "clientState": target.secret,
+                       "lifecycleEvent": event, "tenantId": "t",
+                       "subscriptionExpirationDateTime": "2026-12-08T00:00:00Z"}]}
+    assert target.lifecycle_url is not None
+    async with live.http.post(target.lifecycle_url, json=body) as answer:
+        assert answer.status == 202
+
+
+def calls(live: Live, kind: str) -> list[str]:
+    return [target for call, target in live.backend.push_calls if call == kind]
+
+
+async def test_reauthorization_required_renews_now_and_syncs(pushed: Live) -> None:
+    target, channel = await opened(pushed)
+    await events_of(pushed, "exec")
+    requests = pushed.backend.requests
+
+    async def renewed() -> bool:
+        return calls(pushed, "renew") == [channel.upstream_id]
+
+    await lifecycle(pushed, target, channel, "reauthorizationRequired")
+    await until(renewed)
+
+    async def synced() -> bool:  # one round (one page), plus the renewal itself
+        return pushed.backend.requests - requests >= 2
+    await until(synced)
+    assert calls(pushed, "watch") == ["primary"]
+
+
+async def test_subscription_removed_subscribes_again_and_syncs(pushed: Live) -> None:
+    target, channel = await opened(pushed)
+    await events_of(pushed, "exec")
+    pushed.backend.drop_channel(channel.upstream_id)
+    seed(pushed, title="While removed")
+    await lifecycle(pushed, target, channel, "subscriptionRemoved")
+
+    async def again() -> bool:
+        return len(calls(pushed, "watch")) == 2
+    await until(again)
+    rows = await pushed.store.list_push_channels()
+    assert [r.upstream_id for r in rows] != [channel.upstream_id] and len(rows) == 1
+
+    async def shown() -> bool:
+        _, body = await events_of(pushed, "exec")
+        return any(e["title"] == "While removed" for e in body["events"])
+    await until(shown)
+
+
+async def test_missed_syncs_without_touching_the_subscription(pushed: Live) -> None:
+    target, channel = await opened(pushed)
+    await events_of(pushed, "exec")
+    seed(pushed, title="Missed one")
+    before = list(pushed.backend.push_calls)
+    await lifecycle(pushed, target, channel, "missed")
+
+    async def shown() -> bool:
+        _, body = await events_of(pushed, "exec")
+        return any(e["title"] == "Missed one" for e in body["events"])
+    await until(shown)
+    assert pushed.backend.push_calls == before
+
+
+async def test_google_sync_is_acknowledged_and_exists_syncs(pushed: Live) -> None:
+    from dataclasses import replace
+
+    from proxy.core.model import Service
+    from proxy.store.sql_base import sha256_hex
+
+    await opened(pushed)
+    (row,) = await pushed.store.list_push_channels()
+    google = replace(row, id="goog-ch", service=Service.GOOGLE, upstream_id="goog-ch",
+                     resource_id="res-1", secret_hash=sha256_hex("google-token"))
+    await pushed.store.put_push_channel(google)
+    await events_of(pushed, "exec")
+    headers = {"X-Goog-Channel-ID": "goog-ch", "X-Goog-Channel-Token": "google-token",
+               "X-Goog-Resource-ID": "res-1", "X-Goog-Resource-State": "sync",
+               "X-Goog-Message-Number": "1", "Content-Length": "0"}
+    requests = pushed.backend.requests
+    async with pushed.http.post(f"{pushed.url}/hooks/google", headers=headers) as answer:
+        assert answer.status == 200
+    await asyncio.sleep(1.0)
+    assert pushed.backend.requests == requests  # only acknowledged
+    assert await metric(pushed, "accepted", "google") == 1
+    for forged in ({"X-Goog-Resource-ID": "res-other"}, {"X-Goog-Channel-Token": "nope"}):
+        async with pushed.http.post(f"{pushed.url}/hooks/google",
+                                    headers={**headers, "X-Goog-Resource-State": "exists",
+                                             "X-Goog-Message-Number": "5",
+                                             **forged}) as answer:
+            assert answer.status == 200
+    await asyncio.sleep(1.0)
+    assert pushed.backend.requests == requests
+    assert await metric(pushed, "ignored", "google") == 2
+    seed(pushed, title="Told by Google")
+    async with pushed.http.post(f"{pushed.url}/hooks/google",
+                                headers={**headers, "X-Goog-Resource-State": "exists",
+                                         "X-Goog-Message-Number": "7"}) as answer:
+        assert answer.status == 200
+
+    async def shown() -> bool:
+        _, body = await events_of(pushed, "exec")
+        return any(e["title"] == "Told by Google" for e in body["events"])
+    await until(shown)
+
+
+async def test_disconnect_stops_the_channels_before_the_integration_goes(
+        pushed: Live) -> None:
+    _, channel = await opened(pushed)
+    status, _, _ = await pushed.call("exec", "DELETE",
+                                     f"/v1/me/integrations/{pushed.mailbox('exec')}")
+    assert status == 204
+    # the rows go with the integration: had they gone first, nothing could be stopped
+    assert calls(pushed, "unwatch") == [channel.upstream_id]
+    assert pushed.backend.channels == {}
+    assert await pushed.store.list_push_channels() == []
+
+
+async def test_connecting_again_stops_the_replaced_integrations_channels(
+        pushed: Live) -> None:
+    _, channel = await opened(pushed)
+    connected = await pushed.connect("exec")
+    assert connected["status"] == "connected" and connected["id"] != pushed.mailbox("exec")
+    assert channel.upstream_id in calls(pushed, "unwatch")
+
+    async def reopened() -> bool:
+        rows = await pushed.store.list_push_channels()
+        return [r.integration_id for r in rows] == [connected["id"]]
+    await until(reopened)
+    assert list(pushed.backend.channels) != [channel.upstream_id]
+
+
+async def test_push_metrics_carry_no_identifiers(pushed: Live) -> None:
+    import re
+
+    from tests.api.conftest import METRICS_TOKEN
+
+    target, channel = await opened(pushed)
+    async with pushed.http.post(target.notification_url,
+                                json=graph_body(channel, target.secret)) as answer:
+        assert answer.status == 202
+    async with pushed.http.post(target.notification_url,
+                                json=graph_body(channel, "forged")) as answer:
+        assert answer.status == 202
+    async with pushed.http.get(f"{pushed.url}/metrics",
+                               headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as answer:
+        text = await answer.text()
+    for needle in (channel.upstream_id, target.secret, target.channel_id, "forged"):
+        assert needle not in text
+    found = dict(re.findall(r'calproxy_push_notices_total\{outcome="(\w+)",service="(\w+)"\}',
+                            text))
+    assert found == {"accepted": "graph", "ignored": "graph"}
+    assert 'calproxy_notifications_total{direction="in",service="graph"} 1.0' in text

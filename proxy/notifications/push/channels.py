@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,11 @@ log = logging.getLogger(__name__)
 SCAN_SECONDS = 300.0
 #: after a store announcement, wait this long for the rest of the burst, then reconcile
 SETTLE_SECONDS = 0.5
+#: reconciles woken by announcements are at least this far apart (sync rounds announce
+#: their calendars all the time; a reconcile reads the whole schedule)
+MIN_INTERVAL_SECONDS = 2.0
+#: a calendar whose channel could not be kept is tried again after 2, 4, ... seconds, at most
+MAX_BACKOFF_SECONDS = 600.0
 #: renew at most this long before expiry (less for providers with short channels)
 RENEW_MARGIN = timedelta(hours=12)
 #: the hook paths below the public URL, per service: (notifications, lifecycle)
@@ -79,6 +85,10 @@ class PushKeeper:
         self._unsubscribe: Callable[[], None] | None = None
         #: integrations being disconnected here: never watched again
         self._retiring: set[str] = set()
+        #: integrations whose provider cannot push (EWS): not looked at again
+        self._silent: set[str] = set()
+        #: calendars whose channel failed: (failures so far, when to try again)
+        self._backoff: dict[str, tuple[int, datetime]] = {}
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -105,6 +115,7 @@ class PushKeeper:
 
     async def _run(self) -> None:
         while True:
+            started = time.monotonic()
             try:
                 next_due = await self.reconcile()
             except Exception as exc:  # the store or a provider is down: try again later
@@ -113,8 +124,9 @@ class PushKeeper:
             seconds = min(self.scan_seconds, max(0.0, (next_due - _now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), seconds)
-            if self._wake.is_set():
-                await asyncio.sleep(SETTLE_SECONDS)  # let the rest of the burst land
+            if self._wake.is_set():  # let the rest of the burst land
+                await asyncio.sleep(max(SETTLE_SECONDS, MIN_INTERVAL_SECONDS
+                                        - (time.monotonic() - started)))
             self._wake.clear()
 
     # --- reconciling -----------------------------------------------------------------------
@@ -129,8 +141,11 @@ class PushKeeper:
                 if c.calendar_id not in wanted or c.integration_id in self._retiring
                 or self._renewal_due(c)}
         if self.settings.push_enabled:
+            now = _now()
             todo |= {calendar_id for calendar_id, integration_id in wanted.items()
-                     if calendar_id not in covered and integration_id not in self._retiring}
+                     if calendar_id not in covered and integration_id not in self._retiring
+                     and integration_id not in self._silent
+                     and self._backoff.get(calendar_id, (0, now))[1] <= now}
         for calendar_id in sorted(todo):
             await self._guarded(calendar_id, self._settle_calendar)
         return await self._next_due()
@@ -142,22 +157,26 @@ class PushKeeper:
 
     async def _guarded(self, calendar_id: str, work: Callable[[str], Awaitable[None]]) -> None:
         """Run ``work(calendar_id)`` under the calendar's lease, logging its failure (one
-        calendar's trouble does not stop the others)."""
+        calendar's trouble does not stop the others; it is tried again after a back-off)."""
         try:
             async with self.leases.hold(f"push:{calendar_id}") as held:
                 if held is not None:
                     await work(calendar_id)
+            self._backoff.pop(calendar_id, None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("push channel of a calendar not kept (%s)", type(exc).__name__)
+            failures = self._backoff.get(calendar_id, (0, _now()))[0] + 1
+            wait = min(2.0 ** failures, MAX_BACKOFF_SECONDS)
+            self._backoff[calendar_id] = (failures, _now() + timedelta(seconds=wait))
+            log.warning("push channel of a calendar not kept (%s); again in %.0f s",
+                        type(exc).__name__, wait)
 
     async def _settle_calendar(self, calendar_id: str) -> None:
         """Bring one calendar's channels in line (under its lease): stop them when it is
         no longer watched; else renew what is due and open one when there is none."""
         found = await self._watched(calendar_id)
-        channels = [c for c in await self.store.list_push_channels()
-                    if c.calendar_id == calendar_id]
+        channels = await self._channels_of(calendar_id)
         if found is None:
             for channel in channels:
                 await self._stop(channel)
@@ -176,6 +195,13 @@ class PushKeeper:
         if not live:
             await self._open(integration, calendar, provider)
 
+    async def _channels_of(self, calendar_id: str) -> list[PushChannelRecord]:
+        calendar = await self.store.get_calendar(calendar_id)
+        if calendar is None:  # its channels went with it
+            return []
+        return [c for c in await self.store.list_push_channels(calendar.integration_id)
+                if c.calendar_id == calendar_id]
+
     async def _watched(self, calendar_id: str) -> tuple[Integration, CalendarRecord,
                                                         Pushes] | None:
         """The calendar, its integration and its pushing provider if it is to be watched."""
@@ -186,10 +212,11 @@ class PushKeeper:
             return None
         integration = await self.store.get_integration(calendar.integration_id)
         if (integration is None or integration.status is not IntegrationStatus.CONNECTED
-                or integration.id in self._retiring or integration.service not in HOOKS):
+                or integration.id in self._retiring or integration.id in self._silent):
             return None
         provider = await self.service.connections.provider(integration)
-        if not isinstance(provider, Pushes):
+        if integration.service not in HOOKS or not isinstance(provider, Pushes):
+            self._silent.add(integration.id)
             return None
         return integration, calendar, provider
 
@@ -309,8 +336,7 @@ class PushKeeper:
 
     async def _renew_one(self, calendar_id: str, channel_id: str) -> None:
         found = await self._watched(calendar_id)
-        current = [c for c in await self.store.list_push_channels()
-                   if c.id == channel_id]
+        current = [c for c in await self._channels_of(calendar_id) if c.id == channel_id]
         if found is None or not current:
             await self._settle_calendar(calendar_id)
             return
