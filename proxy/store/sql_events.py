@@ -244,7 +244,9 @@ class EventOps(StoreBase):
         always = select(*columns).where(c.calendar_id.in_(ids)).where(c.kind.in_(ALWAYS_LOADED))
         async with self._read() as conn:
             rows = (await conn.execute(union_all(timed, always))).all()
-        return [_mirrored(r) for r in rows]
+        return [MirroredEvent(id=i, calendar_id=cal, integration_id=integ,
+                              event=event_from_json(doc), series_public_id=series)
+                for i, cal, integ, series, doc in rows]
 
     async def get_event(self, event_id: str) -> MirroredEvent | None:
         async with self._read() as conn:
