@@ -156,6 +156,17 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _push_mode(raw: str) -> str:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return "on"
+    if value in {"0", "false", "no", "off"}:
+        return "off"
+    if value in {"", "auto"}:
+        return "auto"
+    raise ValueError("expected on, off or auto")
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -255,6 +266,23 @@ class Settings:
         "webhook hosts allowed although they resolve to internal addresses (comma-separated)")
     webhook_allow_http: bool = _setting(
         "CALPROXY_WEBHOOK_ALLOW_HTTP", False, _bool, "allow plain-http webhook URLs (tests only)")
+
+    push: str = _setting(
+        "CALPROXY_PUSH", "auto", _push_mode,
+        "change notifications from Graph and Google: `on`, `off`, or `auto` (on when "
+        "`CALPROXY_PUBLIC_URL` is https)")
+    push_allow_http: bool = _setting(
+        "CALPROXY_PUSH_ALLOW_HTTP", False, _bool,
+        "allow provider notifications to a plain-http public URL (tests only)")
+
+    @property
+    def push_enabled(self) -> bool:
+        """Whether calproxy asks providers for change notifications: ``on``, or ``auto``
+        with an https public URL; and the public URL is https, or plain http is allowed
+        (``CALPROXY_PUSH_ALLOW_HTTP``, tests). Providers refuse other addresses."""
+        https = urlsplit(self.base_url).scheme == "https"
+        wanted = self.push == "on" or (self.push == "auto" and https)
+        return wanted and (https or self.push_allow_http)
 
     @property
     def base_url(self) -> str:
