@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache
 
-from proxy.actions.calendar import Target, check_events_read, may_write, visible_busy_allowed
+from proxy.actions.target import Target, check_events_read, may_write, visible_busy_allowed
 from proxy.cache.mirror import MirrorIndex
 from proxy.cache.principals import Principals
 from proxy.cache.views import Answer, Expanded, Fragment, ReadCaches, SortKey
@@ -56,7 +56,8 @@ def _keep(cache: LRUCache[Hashable, V], key: Hashable, value: V) -> None:
 class Reader:
     """The read path; one per process (it owns no state but the caches it is given).
 
-    :mod:`proxy.actions.calendar` names its reads for the JSON API and the portal."""
+    :mod:`proxy.actions.calendar` names its reads for the JSON API and the portal; what
+    it checks first comes from :mod:`proxy.actions.target`, so it imports no action."""
 
     def __init__(self, principals: Principals, service: CalendarService,
                  caches: ReadCaches) -> None:
