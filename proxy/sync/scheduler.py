@@ -15,8 +15,11 @@ round lands syncs first, as without the scheduler (it joins a round already runn
 With several instances every one of them schedules every target, and the lease per
 calendar (:class:`~proxy.sync.driver.Syncer`) lets one of them run the round; the others
 find the mirror fresh, or leave a round running elsewhere to its holder. An instance that
-hears of another's committed round (relayed change notices) pushes that target a period
-ahead at once, so the instances rarely try the same calendar in the same period.
+hears of another's committed round (relayed change notices), or finds one landed, pushes
+that target a period ahead, plus a deference (a sixth of the period, at most 5 s): the
+instance that ran a mirror's last round is due first and runs the next one too, and the
+others find it done instead of racing it for the lease. If that instance dies, another
+takes the mirror over a deference late, once, and keeps it.
 
 A failed round is retried after an exponential back-off (capped at one period); a
 throttled one after the provider's ``Retry-After``. :meth:`Scheduler.sync_lag` is the age
@@ -56,6 +59,8 @@ class _Target:
     failures: int = 0
     #: synced_at was inferred from another instance's notice: the next scan sets it right
     assumed: bool = False
+    #: its last round ran on another instance: leave that instance the next one first
+    deferring: bool = False
 
 
 def _now() -> datetime:
@@ -67,6 +72,8 @@ class Scheduler:
         self.store, self.settings, self.service = store, settings, service
         self.freshness = timedelta(seconds=settings.freshness_seconds)
         self.jitter = min(settings.freshness_seconds * 0.02, 1.0)
+        #: how much later than its owner an instance tries a mirror another one keeps
+        self.deference = min(settings.freshness_seconds / 6, 5.0)
         self.scan_seconds = max(0.5, min(settings.freshness_seconds / 4, 30.0))
         self.concurrency = settings.sync_concurrency
         self._targets: dict[str, _Target] = {}
@@ -156,9 +163,9 @@ class Scheduler:
         if target is None or name in self._running:
             return
         now = _now()
-        target.synced_at, target.assumed = now, True
+        target.synced_at, target.assumed, target.deferring = now, True, True
         if target.failures == 0:
-            target.due = self._due_after(now, now)
+            target.due = self._due_after(now, now, defer=True)
 
     def _upsert(self, kind: str, key: str, integration_id: str, synced_at: datetime | None,
                 now: datetime) -> str:
@@ -172,21 +179,29 @@ class Scheduler:
         elif name not in self._running and (synced_at != target.synced_at or target.assumed):
             target.synced_at, target.assumed = synced_at, False
             if target.failures == 0:
-                target.due = self._due_after(synced_at, now)
+                target.due = self._due_after(synced_at, now, target.deferring)
         return name
 
-    def _due_after(self, synced_at: datetime | None, now: datetime) -> datetime:
+    def _due_after(self, synced_at: datetime | None, now: datetime,
+                   defer: bool = False) -> datetime:
+        """When a mirror synced at ``synced_at`` is due: a period later, plus jitter, plus
+        :attr:`deference` when another instance ran its last round (so that instance,
+        due earlier, runs the next one too, and this one finds it done)."""
         if synced_at is None:
             return now
-        return synced_at + self.freshness + timedelta(seconds=random.uniform(0, self.jitter))
+        extra = random.uniform(0, self.jitter) + (self.deference if defer else 0.0)
+        return synced_at + self.freshness + timedelta(seconds=extra)
 
     # --- one round ---------------------------------------------------------------------------
     async def _work(self, name: str, target: _Target) -> None:
+        started = _now()
         try:
             keep = await self._round(target)
             target.failures = 0
             now = _now()
-            target.due = self._due_after(target.synced_at, now)
+            # a round older than this attempt landed elsewhere (or runs there now)
+            target.deferring = target.synced_at is not None and target.synced_at < started
+            target.due = self._due_after(target.synced_at, now, target.deferring)
             if target.due <= now:  # left to a round running on another instance
                 target.due = now + timedelta(seconds=min(2.0, self.scan_seconds))
             if not keep:
