@@ -13,7 +13,8 @@ whose provider :class:`~proxy.providers.base.Pushes`. It
 
 Every change to one calendar's channels happens under the lease ``push:{calendar_id}``
 (:mod:`proxy.sync.leases`) and re-reads the store inside it, so instances on one database
-never open two channels for one calendar. The keeper reconciles every
+never open two channels for one calendar; up to ``CALPROXY_SYNC_CONCURRENCY`` calendars
+are settled at once. The keeper reconciles every
 :data:`SCAN_SECONDS`, at the next renewal due, and soon after integrations or calendars
 change (store announcements). :meth:`PushKeeper.stop_all` is called by a disconnect
 before the integration is deleted; :meth:`PushKeeper.renew_now` and
@@ -146,8 +147,13 @@ class PushKeeper:
                      if calendar_id not in covered and integration_id not in self._retiring
                      and integration_id not in self._silent
                      and self._backoff.get(calendar_id, (0, now))[1] <= now}
-        for calendar_id in sorted(todo):
-            await self._guarded(calendar_id, self._settle_calendar)
+        gate = asyncio.Semaphore(self.settings.sync_concurrency)
+
+        async def settle(calendar_id: str) -> None:
+            async with gate:
+                await self._guarded(calendar_id, self._settle_calendar)
+
+        await asyncio.gather(*(settle(c) for c in sorted(todo)))
         return await self._next_due()
 
     async def _next_due(self) -> datetime:
