@@ -38,8 +38,10 @@ async def pushed(tmp_path: Path) -> AsyncIterator[Live]:
 
 
 async def opened(live: Live, calendar: str = "primary") -> tuple[PushTarget, PushChannel]:
-    async def there() -> bool:
-        return bool(live.backend.channels_on(calendar))
+    async def there() -> bool:  # granted upstream, and stored
+        granted = live.backend.channels_on(calendar)
+        stored = {r.upstream_id for r in await live.store.list_push_channels()}
+        return bool(granted) and all(c.upstream_id in stored for _, c in granted)
     await until(there, 20)  # the keeper reconciles at most every 2 s
     ((target, channel),) = live.backend.channels_on(calendar)
     return target, channel
