@@ -138,9 +138,10 @@ class PushKeeper:
         channels = await self.store.list_push_channels()
         wanted = {t.key: t.integration_id for t in schedule.calendars}
         covered = {c.calendar_id for c in channels}
-        todo = {c.calendar_id for c in channels
-                if c.calendar_id not in wanted or c.integration_id in self._retiring
-                or self._renewal_due(c)}
+        doubled = {c for c in covered if sum(x.calendar_id == c for x in channels) > 1}
+        todo = doubled | {c.calendar_id for c in channels
+                          if c.calendar_id not in wanted or c.integration_id in self._retiring
+                          or self._renewal_due(c)}
         if self.settings.push_enabled:
             now = _now()
             todo |= {calendar_id for calendar_id, integration_id in wanted.items()
@@ -196,7 +197,8 @@ class PushKeeper:
                     live.append(renewed)
             else:
                 live.append(channel)
-        for extra in live[1:]:  # one channel per calendar: the newest stays
+        live.sort(key=lambda c: c.created_at)
+        for extra in live[:-1]:  # one channel per calendar: the newest stays
             await self._stop(extra)
         if not live:
             await self._open(integration, calendar, provider)
