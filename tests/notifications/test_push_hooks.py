@@ -250,9 +250,12 @@ async def test_google_sync_is_acknowledged_and_exists_syncs(pushed: Live) -> Non
     from dataclasses import replace
 
     from proxy.core.model import Service
+    from proxy.http.keys import PUSH_KEEPER
     from proxy.store.sql_base import sha256_hex
 
     await opened(pushed)
+    assert pushed.app is not None
+    await pushed.app[PUSH_KEEPER].stop()  # it would stop one of a calendar's two channels
     (row,) = await pushed.store.list_push_channels()
     google = replace(row, id="goog-ch", service=Service.GOOGLE, upstream_id="goog-ch",
                      resource_id="res-1", secret_hash=sha256_hex("google-token"))
