@@ -18,6 +18,7 @@ from aiohttp import web
 from proxy.actions import calendar as actions
 from proxy.actions.delegates import delegators
 from proxy.actions.deps import Deps
+from proxy.actions.target import Target, resolve_target
 from proxy.core.access import Relation
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import BadRequest, CalproxyError, Conflict, Forbidden
@@ -62,7 +63,7 @@ def zone_of(primary: str | None, seen: list[VisibleEvent]) -> str:
     return counts.most_common(1)[0][0] if counts else "UTC"
 
 
-async def _seen(app_deps: Deps, target: actions.Target, around: date) -> list[VisibleEvent]:
+async def _seen(app_deps: Deps, target: Target, around: date) -> list[VisibleEvent]:
     """What the viewer may see from two days before ``around`` to nine days after (a
     week in any zone), through the read path of ``/events`` or, for a colleague,
     ``/freebusy`` (§3)."""
@@ -97,7 +98,7 @@ async def week_page(request: web.Request, form: EventForm | None = None,
                     status: int = 200) -> web.Response:
     viewer = portal_user(request)
     app_deps = deps(request.app)
-    target = await actions.resolve_target(app_deps.principals, viewer, request.match_info["user"])
+    target = await resolve_target(app_deps.principals, viewer, request.match_info["user"])
     requested = _requested_start(request)
     problem: str | None = None
     seen: list[VisibleEvent] = []
@@ -130,7 +131,7 @@ async def schedule(request: web.Request) -> web.Response:
     app_deps = deps(request.app)
     form = read_form(posted_form(request))
     try:
-        target = await actions.resolve_target(app_deps.principals, viewer, form.schedule_for)
+        target = await resolve_target(app_deps.principals, viewer, form.schedule_for)
         draft = form.draft(creating=True)
         await actions.create_event(app_deps, target, draft, None)
     except CalproxyError as exc:
@@ -140,10 +141,10 @@ async def schedule(request: web.Request) -> web.Response:
     return redirect(f"/portal/calendar/{target.owner.email}?start={monday}&done=scheduled")
 
 
-async def _editable(request: web.Request) -> tuple[actions.Target, VisibleEvent, str]:
+async def _editable(request: web.Request) -> tuple[Target, VisibleEvent, str]:
     viewer = portal_user(request)
     app_deps = deps(request.app)
-    target = await actions.resolve_target(app_deps.principals, viewer, request.match_info["user"])
+    target = await resolve_target(app_deps.principals, viewer, request.match_info["user"])
     _, visible = await actions.find_event(app_deps, target, request.match_info["id"])
     if not visible.can_edit:
         raise Forbidden("You may not change this event.")
@@ -155,7 +156,7 @@ async def edit_page(request: web.Request) -> web.Response:
     return _edit(request, target, form_of_event(visible, zone_name, target.owner.email))
 
 
-def _edit(request: web.Request, target: actions.Target, form: EventForm,
+def _edit(request: web.Request, target: Target, form: EventForm,
           status: int = 200) -> web.Response:
     return render(request, "event_edit.html", {
         "owner": target.owner.email, "form": form, "action": request.path,

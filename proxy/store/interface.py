@@ -148,6 +148,11 @@ class Store(Protocol):
     ) -> list[MirroredEvent]:
         """Mirrored events overlapping [start, end) (UTC), plus every series master and
         every exception/cancellation of those calendars (the core expands series)."""
+    async def window_items(
+        self, calendar_ids: Sequence[str], start: datetime, end: datetime,
+    ) -> list[MirroredEvent]:
+        """The same items as :meth:`events_in_range`, in no particular order (for callers
+        that sort anyway: the read path expands and sorts in the core)."""
     async def get_event(self, event_id: str) -> MirroredEvent | None:
         """A mirrored event by public id."""
     async def put_event(self, calendar_id: str, event: MirroredEvent) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, or_, select, update
+from sqlalchemy import Row, delete, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proxy.core.mirror import MirroredEvent, calendar_public_id
@@ -225,6 +225,28 @@ class EventOps(StoreBase):
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         return [_mirrored(r) for r in rows]
+
+    async def window_items(
+        self, calendar_ids: Sequence[str], start: datetime, end: datetime,
+    ) -> list[MirroredEvent]:
+        """As :meth:`events_in_range`, unsorted and with only the columns an item is made
+        of: two index searches (the window on ``ix_events_range``, the kinds always
+        loaded on ``ix_events_kind``) instead of one scan of the calendar's rows and a
+        sort, about half the time of the read path's store query."""
+        if not calendar_ids:
+            return []
+        c = events.c
+        ids = list(calendar_ids)
+        columns = (c.id, c.calendar_id, c.integration_id, c.series_public_id, c.doc)
+        overlaps = (c.start_utc < end) & ((c.end_utc > start) | (c.start_utc >= start))
+        timed = (select(*columns).where(c.calendar_id.in_(ids)).where(overlaps)
+                 .where(c.kind.not_in(ALWAYS_LOADED)))
+        always = select(*columns).where(c.calendar_id.in_(ids)).where(c.kind.in_(ALWAYS_LOADED))
+        async with self._read() as conn:
+            rows = (await conn.execute(union_all(timed, always))).all()
+        return [MirroredEvent(id=i, calendar_id=cal, integration_id=integ,
+                              event=event_from_json(doc), series_public_id=series)
+                for i, cal, integ, series, doc in rows]
 
     async def get_event(self, event_id: str) -> MirroredEvent | None:
         async with self._read() as conn:

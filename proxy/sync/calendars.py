@@ -65,6 +65,8 @@ class CalendarService:
 
     async def calendars(self, owner_id: str, refresh: bool = False) -> list[Owned]:
         integrations = await self.serving_integrations(owner_id, "calendar")
+        if len(integrations) == 1:  # the common case: no tasks to gather (a read's cost)
+            return await self._calendars_of(integrations[0], refresh)
         results = await asyncio.gather(*(self._calendars_of(i, refresh) for i in integrations))
         return [pair for found in results for pair in found]
 
@@ -129,14 +131,15 @@ class CalendarService:
         wanted = {p[1].id for p in pairs}
         return [p for p in await self.calendars(owner_id) if p[1].id in wanted]
 
-    async def calendar_occurrences(self, calendar: CalendarRecord, start: datetime,
-                                   end: datetime) -> list[MirroredEvent]:
-        """One calendar's occurrences overlapping [start, end), sorted (series expanded)."""
-        return expand(await self.store.events_in_range([calendar.id], start, end), start, end)
+    async def calendar_window(self, calendar: CalendarRecord, start: datetime,
+                              end: datetime) -> list[MirroredEvent]:
+        """One calendar's mirrored items for [start, end), series unexpanded (the reader
+        expands them with :func:`~proxy.core.recurrence.expand_keyed`)."""
+        return await self.store.window_items([calendar.id], start, end)
 
     async def calendar_items(self, calendar: CalendarRecord) -> list[MirroredEvent]:
         """Every mirrored item of one calendar, series unexpanded (for in-memory indexes)."""
-        return await self.store.events_in_range([calendar.id], datetime.min.replace(
+        return await self.store.window_items([calendar.id], datetime.min.replace(
             tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 
     async def occurrences(self, owner_id: str, start: datetime, end: datetime,
