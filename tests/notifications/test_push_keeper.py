@@ -298,3 +298,19 @@ async def test_a_second_channel_left_on_a_calendar_is_stopped(world: World) -> N
     await keeper.reconcile()
     assert world.calls("unwatch") == ["sub-older"]
     assert [c.id for c in await store.list_push_channels()] == [first.id]
+
+
+async def test_with_push_turned_off_the_channels_left_open_are_stopped(world: World) -> None:
+    await world.one.keeper.reconcile()
+    (left,) = await world.one.store.list_push_channels()
+    off = Settings(database_url="sqlite+aiosqlite://", **{**PUSHING, "push": "off"})
+    keeper = PushKeeper(world.one.store, off, world.one.service, Leases(world.one.store))
+    await keeper.start()
+    try:
+        async def stopped() -> bool:
+            return world.calls("unwatch") == [left.upstream_id]
+        await until(stopped)
+        assert await world.one.store.list_push_channels() == []
+        assert world.calls("watch") == ["primary"]  # and nothing opened again
+    finally:
+        await keeper.stop()

@@ -1,6 +1,7 @@
 """The push keeper: one provider channel per synced calendar, kept alive (DESIGN §11 "In").
 
-Each instance runs one :class:`PushKeeper` while push is enabled. It reconciles the store's
+Each instance runs one :class:`PushKeeper` while push is enabled (with push off, it only
+stops once the channels an earlier run left open). It reconciles the store's
 channels with what should be watched: the synced calendars of connected integrations
 whose provider :class:`~proxy.providers.base.Pushes`. It
 
@@ -93,8 +94,23 @@ class PushKeeper:
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        """Keep channels in the background; with push off, stop once what an earlier run
+        left open (else those would live on to their expiry, every notice still syncing)."""
+        if not self.settings.push_enabled:
+            self._task = asyncio.create_task(self._retire_leftovers(),
+                                             name="calproxy-push-retire")
+            return
         self._unsubscribe = self.store.changes.subscribe(self._on_change)
         self._task = asyncio.create_task(self._run(), name="calproxy-push-keeper")
+
+    async def _retire_leftovers(self) -> None:
+        try:
+            left = {c.calendar_id for c in await self.store.list_push_channels()}
+        except Exception as exc:
+            log.warning("push channels not listed (%s)", type(exc).__name__)
+            return
+        for calendar_id in sorted(left):  # push is off: nothing is watched, all are stopped
+            await self._guarded(calendar_id, self._settle_calendar)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
