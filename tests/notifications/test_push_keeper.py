@@ -314,3 +314,19 @@ async def test_with_push_turned_off_the_channels_left_open_are_stopped(world: Wo
         assert world.calls("watch") == ["primary"]  # and nothing opened again
     finally:
         await keeper.stop()
+
+
+async def test_a_channel_of_a_calendar_gone_upstream_is_stopped(world: World) -> None:
+    keeper, store = world.one.keeper, world.one.store
+    ids = await calendar_ids(world)
+    await store.set_calendar_synced(ids["second"], True)
+    await keeper.reconcile()
+    ((_, second),) = world.backend.channels_on("second")
+    del world.backend.mailbox(world.integration.id).calendars["second"]
+    await world.one.service.calendars(world.integration.user_id, refresh=True)
+    assert ids["second"] not in await calendar_ids(world)  # its channel row went with it
+    await keeper.reconcile()
+    assert world.calls("unwatch") == [second.upstream_id]
+    assert len(world.backend.channels) == 1
+    await keeper.reconcile()
+    assert world.calls("unwatch") == [second.upstream_id]  # once

@@ -91,6 +91,8 @@ class PushKeeper:
         self._silent: set[str] = set()
         #: calendars whose channel failed: (failures so far, when to try again)
         self._backoff: dict[str, tuple[int, datetime]] = {}
+        #: the channels the last reconcile saw, to notice rows that went with their calendar
+        self._known: dict[str, PushChannelRecord] = {}
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,6 +154,7 @@ class PushKeeper:
         the next renewal is due (at the latest a scan from now)."""
         schedule = await self.store.sync_schedule()
         channels = await self.store.list_push_channels()
+        await self._stop_orphans(channels)
         wanted = {t.key: t.integration_id for t in schedule.calendars}
         covered = {c.calendar_id for c in channels}
         doubled = {c for c in covered if sum(x.calendar_id == c for x in channels) > 1}
@@ -173,10 +176,32 @@ class PushKeeper:
         await asyncio.gather(*(settle(c) for c in sorted(todo)))
         return await self._next_due()
 
+    async def _stop_orphans(self, channels: Sequence[PushChannelRecord]) -> None:
+        """Channels whose rows went with their calendar (removed upstream, so the store
+        forgot it and its channels at once) are stopped upstream from what was last seen.
+        Rows another instance deleted belong to calendars that still exist: skipped."""
+        current = {c.id: c for c in channels}
+        vanished = [r for key, r in self._known.items() if key not in current]
+        self._known = current
+        for record in vanished:
+            try:
+                if await self.store.get_calendar(record.calendar_id) is not None:
+                    continue
+                integration = await self.store.get_integration(record.integration_id)
+                if integration is None:  # deleted: its disconnect stopped what it could
+                    continue
+                async with self._any_provider(integration) as provider:
+                    if isinstance(provider, Pushes):
+                        async with self._turn(integration):
+                            await provider.unwatch(as_channel(record))
+            except Exception as exc:  # it expires by itself
+                log.warning("orphaned push channel not stopped (%s)", type(exc).__name__)
+
     async def _next_due(self) -> datetime:
         latest = _now() + timedelta(seconds=self.scan_seconds)
-        dues = [c.expires_at - self._margin(c) for c in await self.store.list_push_channels()]
-        return min([latest, *dues])
+        channels = await self.store.list_push_channels()
+        self._known = {c.id: c for c in channels}  # as this pass left them
+        return min([latest, *(c.expires_at - self._margin(c) for c in channels)])
 
     async def _guarded(self, calendar_id: str, work: Callable[[str], Awaitable[None]]) -> None:
         """Run ``work(calendar_id)`` under the calendar's lease, logging its failure (one
