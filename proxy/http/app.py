@@ -38,6 +38,7 @@ from proxy.http.keys import (
     STORE,
 )
 from proxy.notifications import routes as notifications
+from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
@@ -156,14 +157,19 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
-    """Change tracking and webhook delivery run beside the server (DESIGN §11)."""
+    """Change tracking, webhook delivery and change-log pruning run beside the server
+    (DESIGN §11)."""
     tracker = ChangeTracker(app[STORE], app[SETTINGS])
     deliverer = Deliverer(app[STORE], app[SETTINGS].webhook_allowed_hosts)
+    pruner = ChangeLogPruner(app[STORE], app[SETTINGS].change_log_hours)
     app[notifications.TRACKER] = tracker
     app[notifications.DELIVERER] = deliverer
+    app[notifications.PRUNER] = pruner
     tracker.start()
     deliverer.start()
+    pruner.start()
     yield
+    await pruner.stop()
     await deliverer.stop()
     await tracker.stop()
 

@@ -124,9 +124,9 @@ class Deliverer:
             return
         entries = await self.store.changes_after(webhook.owner_id, viewer.value,
                                                  webhook.delivered_seq, 1)
-        if not entries:
-            await self.store.webhook_delivered(
-                webhook.id, await self.store.newest_change(webhook.owner_id))
+        if not entries:  # nothing for this viewer: skip the others' entries (never back)
+            newest = await self.store.newest_change(webhook.owner_id)
+            await self.store.webhook_delivered(webhook.id, max(newest, webhook.delivered_seq))
             return
         seq, body = entries[0]
         answer = await self._post(webhook, seq, body)
