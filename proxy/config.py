@@ -156,6 +156,17 @@ def _log_format(raw: str) -> str:
     return value
 
 
+def _push_mode(raw: str) -> str:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return "on"
+    if value in {"0", "false", "no", "off"}:
+        return "off"
+    if value in {"", "auto"}:
+        return "auto"
+    raise ValueError("expected on, off or auto")
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -259,6 +270,23 @@ class Settings:
         "CALPROXY_CHANGE_LOG_HOURS", 24, _positive,
         "hours change notifications are kept for `Last-Event-ID` replay (at least 1; "
         "longer while an active webhook still waits for them)")
+
+    push: str = _setting(
+        "CALPROXY_PUSH", "auto", _push_mode,
+        "change notifications from Graph and Google: `on`, `off`, or `auto` (on when "
+        "`CALPROXY_PUBLIC_URL` is https)")
+    push_allow_http: bool = _setting(
+        "CALPROXY_PUSH_ALLOW_HTTP", False, _bool,
+        "allow provider notifications to a plain-http public URL (tests only)")
+
+    @property
+    def push_enabled(self) -> bool:
+        """Whether calproxy asks providers for change notifications: ``on``, or ``auto``
+        with an https public URL; and the public URL is https, or plain http is allowed
+        (``CALPROXY_PUSH_ALLOW_HTTP``, tests). Providers refuse other addresses."""
+        https = urlsplit(self.base_url).scheme == "https"
+        wanted = self.push == "on" or (self.push == "auto" and https)
+        return wanted and (https or self.push_allow_http)
 
     @property
     def base_url(self) -> str:

@@ -71,3 +71,22 @@ def test_other_database_urls_are_refused_with_the_accepted_forms(value: str) -> 
         load_settings({"CALPROXY_SECRET_KEY": "k", "CALPROXY_DATABASE_URL": value})
     assert "postgres://" in str(caught.value) and "sqlite:///path" in str(caught.value)
     assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("env", "enabled"), [
+    ({}, False),  # auto, and the default public URL is http
+    ({"CALPROXY_PUBLIC_URL": "https://cal.example.com"}, True),
+    ({"CALPROXY_PUBLIC_URL": "https://cal.example.com", "CALPROXY_PUSH": "off"}, False),
+    ({"CALPROXY_PUBLIC_URL": "http://cal.example.com", "CALPROXY_PUSH": "on"}, False),
+    ({"CALPROXY_PUBLIC_URL": "http://127.0.0.1:9", "CALPROXY_PUSH": "on",
+      "CALPROXY_PUSH_ALLOW_HTTP": "true"}, True),
+    ({"CALPROXY_PUBLIC_URL": "http://127.0.0.1:9", "CALPROXY_PUSH_ALLOW_HTTP": "true"}, False),
+])
+def test_push_is_enabled_only_with_a_reachable_public_url(env: dict[str, str],
+                                                          enabled: bool) -> None:
+    assert load_settings({"CALPROXY_SECRET_KEY": "k", **env}).push_enabled is enabled
+
+
+def test_push_mode_is_refused_unless_on_off_or_auto() -> None:
+    with pytest.raises(ConfigError, match="CALPROXY_PUSH"):
+        load_settings({"CALPROXY_SECRET_KEY": "k", "CALPROXY_PUSH": "sometimes"})

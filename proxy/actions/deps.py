@@ -16,6 +16,7 @@ from proxy.sync.connections import Connections
 
 if TYPE_CHECKING:  # the reader takes actions' Target: imported for the checker only
     from proxy.actions.reads import Reader
+    from proxy.notifications.push.channels import PushKeeper
     from proxy.operations.audit import AuditTrail
 
 
@@ -33,3 +34,5 @@ class Deps:
     reader: Reader
     #: the audit trail actions record to (proxy.operations.audit); none in bare apps
     audit: AuditTrail | None = None
+    #: stops an integration's push channels before it is deleted (DESIGN §11 "In")
+    push: PushKeeper | None = None

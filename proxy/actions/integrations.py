@@ -124,8 +124,19 @@ async def _drop_previous(deps: Deps, user: User, service: Service) -> None:
     """One integration per service: connecting again replaces the old one."""
     for old in await deps.store.list_integrations(user.id):
         if old.service is service:
-            await deps.connections.forget(old.id)
-            await deps.store.delete_integration(old.id)
+            await remove_integration(deps, old.id)
+
+
+async def remove_integration(deps: Deps, integration_id: str) -> None:
+    """Delete an integration: its push channels are stopped first (while its tokens
+    still work, and before the store forgets them with it), then its provider is
+    dropped and the store forgets it, its credentials and its mirror."""
+    if deps.push is not None:
+        await deps.push.stop_all(integration_id)
+    await deps.connections.forget(integration_id)
+    await deps.store.delete_integration(integration_id)
+    if deps.push is not None:
+        deps.push.forget_retired(integration_id)
 
 
 async def begin_oauth_flow(deps: Deps, user: User, service: Service,
@@ -181,8 +192,7 @@ async def reconnect(deps: Deps, user: User, integration_id: str) -> Connected:
 async def disconnect(deps: Deps, user: User, integration_id: str) -> None:
     """Forget the integration, its credentials and its mirrored data."""
     integration = await own_integration(deps, user, integration_id)
-    await deps.connections.forget(integration.id)
-    await deps.store.delete_integration(integration.id)
+    await remove_integration(deps, integration.id)
     audit(deps.audit, "integration.removed", user, user, integration.id)
 
 
@@ -249,5 +259,4 @@ async def _record_mailbox(deps: Deps, integration: Integration,
 async def _replace_older(deps: Deps, integration: Integration) -> None:
     for old in await deps.store.list_integrations(integration.user_id):
         if old.service is integration.service and old.id != integration.id:
-            await deps.connections.forget(old.id)
-            await deps.store.delete_integration(old.id)
+            await remove_integration(deps, old.id)

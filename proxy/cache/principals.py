@@ -2,14 +2,17 @@
 
 A repeated read of an unchanged, fresh mirror asks the store nothing: the token's user,
 the owner by id or email, the delegation between them, the account and its loaded
-policy, the owner's integrations and their calendar records (with mirror versions and
-``synced_at``, so freshness is still decided on current data) all come from here. Each
-entry is tagged with the :class:`~proxy.store.changes.Change` that makes it stale and
-dropped when that change is announced (locally at once, from other instances through the
-hub's relay); every entry also expires after ``ttl`` seconds, which bounds how long a
-change made elsewhere without a relay (a token revoked by another instance) can go unseen.
-Unknown tokens, users and empty calendar lists are not cached (a lookup of a random token
-must not fill the cache, and a new row is announced under a key nobody is tagged with yet).
+policy, a feed by its secret (the ICS feeds), the owner's integrations and their
+calendar records (with mirror versions and ``synced_at``, so freshness is still decided
+on current data) all come from here. Each entry is tagged with the
+:class:`~proxy.store.changes.Change` that makes it stale and dropped when that change is
+announced (locally at once, from other instances through the hub's relay); every entry
+also expires after ``ttl`` seconds, which bounds how long a change made elsewhere without
+a relay (a token revoked by another instance) can go unseen.
+Unknown tokens, feed secrets, users, accounts and empty calendar lists are not cached (a
+lookup of a random token must not fill the cache, and a new row is announced under a key
+nobody is tagged with yet). A revoked feed is announced (``FEED``) and so dropped at once
+here, and within ``ttl`` on an instance the announcement does not reach.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from proxy.cache.tagged import Tag, TaggedCache
 from proxy.core.policy import Policy, load_policy
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
-from proxy.store.records import CalendarRecord, Delegation, Integration, User
+from proxy.store.records import Account, CalendarRecord, Delegation, Feed, Integration, User
 
 T = TypeVar("T")
 #: principal entries held at most (tokens, users, delegations, policies, integrations,
@@ -65,6 +68,13 @@ class Principals:
         return await self._cached(("token", digest), lambda: self.store.user_for_token(token),
                                   _user_tags, lambda u: u is not None)
 
+    async def feed_for_secret(self, secret: str) -> Feed | None:
+        """The live feed of this secret (keyed by the secret's hash: secrets are not kept)."""
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        return await self._cached(("feed", digest), lambda: self.store.feed_for_secret(secret),
+                                  lambda f: () if f is None else (_tag(Topic.FEED, f.id),),
+                                  lambda f: f is not None)
+
     async def get_user(self, user_id: str) -> User | None:
         return await self._cached(("user", user_id), lambda: self.store.get_user(user_id),
                                   _user_tags, lambda u: u is not None)
@@ -81,10 +91,16 @@ class Principals:
             lambda: self.store.get_delegation(owner_id, delegate_id),
             lambda _: (_tag(Topic.DELEGATION, owner_id),), lambda _: True)
 
+    async def account(self, account_id: str) -> Account | None:
+        return await self._cached(("account", account_id),
+                                  lambda: self.store.get_account(account_id),
+                                  lambda _: (_tag(Topic.ACCOUNT, account_id),),
+                                  lambda a: a is not None)
+
     async def policy(self, account_id: str) -> Policy:
         """The account's loaded policy (defaults for an unknown account, as before)."""
         async def load() -> Policy:
-            account = await self.store.get_account(account_id)
+            account = await self.account(account_id)
             return load_policy(account.settings if account else {})
 
         return await self._cached(("policy", account_id), load,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
@@ -30,6 +30,7 @@ from proxy.http.keys import (
     CONNECTIONS,
     HTTP,
     PRINCIPALS,
+    PUSH_KEEPER,
     READ_CACHES,
     READER,
     REGISTRY,
@@ -38,6 +39,9 @@ from proxy.http.keys import (
     STORE,
 )
 from proxy.notifications import routes as notifications
+from proxy.notifications.push import hooks as push_hooks
+from proxy.notifications.push.channels import PushKeeper
+from proxy.notifications.push.nudges import Nudger
 from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
@@ -88,6 +92,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("DELETE", "/v1/me/feeds/{id}", feeds.delete_feed),
     ("GET", "/feeds/{secret}.ics", feeds.serve_feed),
     *notifications.ROUTES,
+    *push_hooks.ROUTES,  # unauthenticated: the secret each notice carries is checked
     ("GET", "/healthz", health.healthz),
     ("GET", "/readyz", health.readyz),
     ("GET", "/metrics", scrape.serve_metrics),
@@ -126,6 +131,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
+    app.cleanup_ctx.append(_push(keep=scheduler and settings.push_enabled))
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
     if scheduler and settings.scheduler and settings.freshness_seconds > 0:
         app.cleanup_ctx.append(_background_sync)
@@ -172,6 +178,30 @@ async def _notifications(app: web.Application) -> AsyncIterator[None]:
     await pruner.stop()
     await deliverer.stop()
     await tracker.stop()
+
+
+def _push(keep: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Change notifications in (DESIGN §11): the hooks always answer; the keeper's loop
+    (opening and renewing channels) runs with ``keep``: push enabled and background work
+    wanted. Nudged rounds stop before the services close."""
+    async def push(app: web.Application) -> AsyncIterator[None]:
+        store, settings, calendars = app[STORE], app[SETTINGS], app[CALENDARS]
+
+        async def nudged_round(calendar_id: str) -> None:
+            await calendars.sync_now(calendar_id, stale_only=False, wait=True)
+
+        nudger = Nudger(nudged_round)
+        keeper = PushKeeper(store, settings, calendars, Leases(store), nudger.nudge)
+        app[PUSH_KEEPER] = keeper
+        app[push_hooks.HOOKS] = push_hooks.Hooks(store, nudger, keeper)
+        if keep:
+            await keeper.start()
+        yield
+        await keeper.stop()
+        await app[push_hooks.HOOKS].close()
+        await nudger.stop()
+
+    return push
 
 
 async def _background_sync(app: web.Application) -> AsyncIterator[None]:

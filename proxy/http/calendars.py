@@ -9,6 +9,7 @@ from proxy.errors import BadRequest, Forbidden
 from proxy.http.context import resolve_target
 from proxy.http.input import get_bool, json_body, only_fields
 from proxy.http.keys import CALENDARS
+from proxy.http.replies import json_reply
 from proxy.http.views import calendar_json
 
 
@@ -17,7 +18,7 @@ async def list_calendars(request: web.Request) -> web.Response:
     events_audience(target.relation, target.grant, False)  # owner and delegates only
     # listing asks the provider, so calendars created upstream appear here to be chosen
     pairs = await request.app[CALENDARS].calendars(target.owner.id, refresh=True)
-    return web.json_response({"calendars": [calendar_json(c, i.service.value)
+    return json_reply({"calendars": [calendar_json(c, i.service.value)
                                             for i, c in pairs]})
 
 
@@ -33,4 +34,4 @@ async def patch_calendar(request: web.Request) -> web.Response:
     service = request.app[CALENDARS]
     record = await service.set_synced(target.owner.id, request.match_info["id"], synced)
     pairs = {c.id: i.service.value for i, c in await service.calendars(target.owner.id)}
-    return web.json_response(calendar_json(record, pairs.get(record.id, "")))
+    return json_reply(calendar_json(record, pairs.get(record.id, "")))

@@ -10,6 +10,7 @@ from proxy.errors import BadRequest, NotFound
 from proxy.http.context import Target, resolve_target
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import CALENDARS, STORE
+from proxy.http.replies import json_reply
 from proxy.render.json import contact_json
 from proxy.store.records import Integration
 
@@ -30,7 +31,7 @@ async def _allowed(request: web.Request, write: bool) -> tuple[
 async def list_contacts(request: web.Request) -> web.Response:
     target, _, _ = await _allowed(request, write=False)
     items = await request.app[CALENDARS].contacts(target.owner.id)
-    return web.json_response({"contacts": [contact_json(cid, c) for cid, _, c in items]})
+    return json_reply({"contacts": [contact_json(cid, c) for cid, _, c in items]})
 
 
 async def get_contact(request: web.Request) -> web.Response:
@@ -38,14 +39,14 @@ async def get_contact(request: web.Request) -> web.Response:
     found = await request.app[STORE].get_contact(request.match_info["id"])
     if found is None or found[1] not in {i.id for i in integrations}:
         raise NotFound("contact: no such contact", "contact_not_found")
-    return web.json_response(contact_json(found[0], found[2]))
+    return json_reply(contact_json(found[0], found[2]))
 
 
 async def create_contact(request: web.Request) -> web.Response:
     draft = parse_contact(await json_body(request))
     _, _, best = await _allowed(request, write=True)
     public_id, contact = await request.app[CALENDARS].create_contact(best, draft)
-    return web.json_response(contact_json(public_id, contact), status=201)
+    return json_reply(contact_json(public_id, contact), status=201)
 
 
 def parse_contact(body: dict[str, object]) -> ContactDraft:

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from proxy.errors import CalproxyError, UpstreamThrottled
+from proxy.http.replies import json_reply
 
 log = logging.getLogger(__name__)
 Handler = Any
@@ -20,7 +21,7 @@ Handler = Any
 
 def error_response(status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+    return json_reply({"error": {"code": code, "message": message}}, status=status,
                              headers=headers)
 
 

@@ -13,6 +13,7 @@ from proxy.http.context import resolve_target
 from proxy.http.event_input import parse_event_draft
 from proxy.http.input import json_body, query_window
 from proxy.http.keys import deps
+from proxy.http.replies import json_reply
 from proxy.redaction import VisibleEvent
 from proxy.render.json import event_json
 
@@ -42,7 +43,7 @@ async def create_event(request: web.Request) -> web.Response:
     draft, calendar_id = parse_event_draft(await json_body(request), creating=True)
     event_id, visible = await actions.create_event(deps(request.app), target, draft,
                                                    calendar_id)
-    return web.json_response(_written(event_id, visible), status=201)
+    return json_reply(_written(event_id, visible), status=201)
 
 
 async def update_event(request: web.Request) -> web.Response:
@@ -51,7 +52,7 @@ async def update_event(request: web.Request) -> web.Response:
     draft, _ = parse_event_draft(await json_body(request), creating=False)
     event_id, visible = await actions.update_event(deps(request.app), target,
                                                    request.match_info["id"], draft)
-    return web.json_response(_written(event_id, visible))
+    return json_reply(_written(event_id, visible))
 
 
 async def delete_event(request: web.Request) -> web.Response:

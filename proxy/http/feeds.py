@@ -21,12 +21,12 @@ from proxy.actions.feeds import create_feed as make_feed
 from proxy.actions.feeds import live_feeds, revoke_feed
 from proxy.core.access import check_calendar_read
 from proxy.core.mirror import MirroredEvent
-from proxy.core.policy import load_policy
 from proxy.errors import NotFound
 from proxy.http.auth import current_user
 from proxy.http.conditional import etag_matches
 from proxy.http.input import get_bool, get_choice, get_int, json_body, only_fields
-from proxy.http.keys import CALENDARS, SETTINGS, STORE, deps
+from proxy.http.keys import CALENDARS, PRINCIPALS, SETTINGS, deps
+from proxy.http.replies import json_reply
 from proxy.http.views import feed_json
 from proxy.ics import redact_for_feed, render_feed
 from proxy.redaction import Detail
@@ -52,7 +52,7 @@ class Rendered:
 
 async def list_feeds(request: web.Request) -> web.Response:
     feeds = await live_feeds(deps(request.app), current_user(request))
-    return web.json_response({"feeds": [feed_json(f) for f in feeds]})
+    return json_reply({"feeds": [feed_json(f) for f in feeds]})
 
 
 async def create_feed(request: web.Request) -> web.Response:
@@ -63,7 +63,7 @@ async def create_feed(request: web.Request) -> web.Response:
     feed, url = await make_feed(
         deps(request.app), current_user(request), detail, include_private,
         get_int(body, "past_days", 30, 0, 366), get_int(body, "future_days", 365, 1, 731))
-    return web.json_response(feed_json(feed, url), status=201)
+    return json_reply(feed_json(feed, url), status=201)
 
 
 async def delete_feed(request: web.Request) -> web.Response:
@@ -73,7 +73,7 @@ async def delete_feed(request: web.Request) -> web.Response:
 
 
 async def serve_feed(request: web.Request) -> web.StreamResponse:
-    feed = await request.app[STORE].feed_for_secret(request.match_info["secret"])
+    feed = await request.app[PRINCIPALS].feed_for_secret(request.match_info["secret"])
     if feed is None:
         raise NotFound("No such feed.", "feed_not_found")
     owner = await _owner_allowed(request, feed)
@@ -92,13 +92,15 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
 
 
 async def _owner_allowed(request: web.Request, feed: Feed) -> User:
-    """A feed is calendar data: it follows its owner's account policy like the API."""
-    store = request.app[STORE]
-    owner = await store.get_user(feed.owner_id)
-    account = await store.get_account(owner.account_id) if owner else None
+    """A feed is calendar data: it follows its owner's account policy like the API. The
+    owner and the policy come from the principal cache, dropped by the same announcements
+    as the API's lookups (a changed policy or user shows in the very next request)."""
+    principals = request.app[PRINCIPALS]
+    owner = await principals.get_user(feed.owner_id)
+    account = await principals.account(owner.account_id) if owner else None
     if owner is None or account is None:
         raise NotFound("No such feed.", "feed_not_found")
-    check_calendar_read(load_policy(account.settings).account_permissions)
+    check_calendar_read((await principals.policy(account.id)).account_permissions)
     return owner
 
 

@@ -13,13 +13,14 @@ from proxy.errors import BadRequest, CalproxyError
 from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import CALLBACK_LANDING, STORE, deps
+from proxy.http.replies import json_reply
 from proxy.http.views import integration_json
 from proxy.store.records import Integration
 
 
 async def list_integrations(request: web.Request) -> web.Response:
     items = await request.app[STORE].list_integrations(current_user(request).id)
-    return web.json_response({"integrations": [integration_json(i) for i in items]})
+    return json_reply({"integrations": [integration_json(i) for i in items]})
 
 
 def _service(body: dict[str, Any]) -> Service:
@@ -49,7 +50,7 @@ async def create_integration(request: web.Request) -> web.Response:
                   "authorize_url": done.authorize_url, "service": service.value}
     if done.warnings:
         answer["warnings"] = done.warnings
-    return web.json_response(answer, status=201)
+    return json_reply(answer, status=201)
 
 
 async def delete_integration(request: web.Request) -> web.Response:
@@ -73,7 +74,7 @@ async def oauth_callback(request: web.Request) -> web.StreamResponse:
             raise
         return answer
     answer = await landing(request, integration, None) if landing else None
-    return answer or web.json_response(integration_json(integration))
+    return answer or json_reply(integration_json(integration))
 
 
 async def finish_callback(request: web.Request) -> Integration:

@@ -13,6 +13,7 @@ from proxy.actions.reads import Reader
 from proxy.cache import Principals, ReadCaches
 from proxy.config import Settings
 from proxy.errors import CalproxyError
+from proxy.notifications.push.channels import PushKeeper
 from proxy.providers import Registry
 from proxy.store.interface import Store
 from proxy.store.records import Integration
@@ -30,6 +31,8 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 CONNECTIONS = web.AppKey("connections", Connections)
 CALENDARS = web.AppKey("calendars", CalendarService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)  # only where background sync runs
+#: keeps the providers' change-notification channels (DESIGN §11 "In")
+PUSH_KEEPER = web.AppKey("push_keeper", PushKeeper)
 PRINCIPALS = web.AppKey("principals", Principals)
 READ_CACHES = web.AppKey("read_caches", ReadCaches)
 READER = web.AppKey("reader", Reader)
@@ -48,4 +51,5 @@ AUDIT: web.AppKey[AuditTrail] = web.AppKey("audit")
 def deps(app: web.Application) -> Deps:
     """The app's services as the actions take them."""
     return Deps(app[STORE], app[SETTINGS], app[REGISTRY], app[HTTP], app[CONNECTIONS],
-                app[CALENDARS], app[PRINCIPALS], app[READER], app.get(AUDIT))
+                app[CALENDARS], app[PRINCIPALS], app[READER], app.get(AUDIT),
+                app.get(PUSH_KEEPER))

@@ -8,6 +8,7 @@ from proxy.actions.sign_in import record_sign_in
 from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import STORE, deps
+from proxy.http.replies import json_reply
 from proxy.http.views import integration_json, user_json
 
 
@@ -16,7 +17,7 @@ async def me(request: web.Request) -> web.Response:
     store = request.app[STORE]
     account = await store.get_account(user.account_id)
     integrations = await store.list_integrations(user.id)
-    return web.json_response({
+    return json_reply({
         "user": user_json(user),
         "account": {"id": user.account_id, "name": account.name if account else None},
         "integrations": [integration_json(i) for i in integrations],
@@ -29,7 +30,7 @@ async def sign_in(request: web.Request) -> web.Response:
     version = get_str(body, "client_version", required=True, max_len=32) or ""
     prompt = await record_sign_in(deps(request.app), current_user(request), version)
     if prompt is None:
-        return web.json_response({"prompt": None})
-    return web.json_response({"prompt": {"service": prompt.decision.service.value,
+        return json_reply({"prompt": None})
+    return json_reply({"prompt": {"service": prompt.decision.service.value,
                                          "reason": prompt.decision.reason.value,
                                          "authorize_url": prompt.authorize_url}})

@@ -20,6 +20,7 @@ from proxy.errors import BadRequest, Forbidden, NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import SETTINGS, STORE
+from proxy.http.replies import json_reply
 from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.signing import new_secret
 from proxy.notifications.subscribers import current_viewer
@@ -59,7 +60,7 @@ async def _watched_owner(request: web.Request, ref: str) -> tuple[User, Viewer]:
 async def list_webhooks(request: web.Request) -> web.Response:
     store = request.app[STORE]
     hooks = await store.list_webhooks(current_user(request).id)
-    return web.json_response({"webhooks": [
+    return json_reply({"webhooks": [
         webhook_json(h, await store.get_user(h.owner_id)) for h in hooks]})
 
 
@@ -77,7 +78,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     webhook = await store.create_webhook(caller.id, owner.id, url, secret)
     await request.app[TRACKER].baseline(owner.id)
     audit_webhook(request, "webhook.created", webhook, owner)
-    return web.json_response({**webhook_json(webhook, owner), "secret": secret}, status=201)
+    return json_reply({**webhook_json(webhook, owner), "secret": secret}, status=201)
 
 
 async def delete_webhook(request: web.Request) -> web.Response:

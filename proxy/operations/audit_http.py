@@ -18,6 +18,7 @@ from proxy.errors import BadRequest, Forbidden
 from proxy.http.auth import current_user
 from proxy.http.context import TARGET
 from proxy.http.keys import AUDIT, SETTINGS, STORE
+from proxy.http.replies import json_reply
 from proxy.operations.audit import REFUSED, audit
 from proxy.store.records import AuditRecord, User, Webhook
 
@@ -110,7 +111,7 @@ async def read_trail(app: web.Application, since: datetime,
 
 async def _answer(request: web.Request, **scope: str) -> web.Response:
     records = await read_trail(request.app, _since(request), **scope)
-    return web.json_response({"records": [r.json() for r in records]})
+    return json_reply({"records": [r.json() for r in records]})
 
 
 async def my_audit(request: web.Request) -> web.Response:

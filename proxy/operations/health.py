@@ -15,6 +15,7 @@ import logging
 from aiohttp import web
 
 from proxy.http.keys import STORE
+from proxy.http.replies import json_reply
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ READY_TIMEOUT = 5.0
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_reply({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -37,5 +38,5 @@ async def readyz(request: web.Request) -> web.Response:
     else:
         reason = "the store's schema is not current"
     if ready:
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+        return json_reply({"status": "ok"})
+    return json_reply({"status": "unavailable", "reason": reason}, status=503)

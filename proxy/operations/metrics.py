@@ -15,7 +15,10 @@ small fixed set. The metrics of DESIGN §12:
   ``error``);
 - ``calproxy_sync_lag_seconds{service}``: the age of the stalest synced mirror, computed
   from the store at each scrape;
-- ``calproxy_notifications_total{direction,service}``: change notifications in and out.
+- ``calproxy_notifications_total{direction,service}``: change notifications in and out;
+- ``calproxy_push_notices_total{service,outcome}``: every request on a provider hook
+  (``outcome`` ``accepted``, ``ignored`` (unknown channel, wrong secret), ``handshake``
+  or ``malformed``).
 
 Code far from the app (providers in worker threads, the sync driver) reaches the app's
 metrics through :data:`CURRENT`, a context variable the access middleware sets for each
@@ -63,6 +66,9 @@ class Metrics:
         self.notifications = Counter(
             "calproxy_notifications_total", "Change notifications received and sent",
             ["direction", "service"], registry=self.registry)
+        self.push_notices = Counter(
+            "calproxy_push_notices_total", "Provider hook requests, by outcome",
+            ["service", "outcome"], registry=self.registry)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.http_requests.labels(route, method, str(status)).inc()
@@ -90,6 +96,16 @@ def count_notification(direction: str, service: str) -> None:
     metrics = CURRENT.get()
     if metrics is not None:
         metrics.notifications.labels(direction, service).inc()
+
+
+def count_push_notice(service: str, outcome: str) -> None:
+    """One notice on a provider hook: ``accepted``, ``ignored``, ``handshake`` or
+    ``malformed``; accepted ones also count as notifications ``in``."""
+    metrics = CURRENT.get()
+    if metrics is not None:
+        metrics.push_notices.labels(service, outcome).inc()
+        if outcome == "accepted":
+            metrics.notifications.labels("in", service).inc()
 
 
 async def count_sync_round(service: str, full: bool, round_: Awaitable[T]) -> T:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from proxy.core.model import (
     Calendar,
@@ -180,3 +180,69 @@ class ServiceEntry:
     #: ``(settings, credentials, allowed_hosts, service) -> None`` or a mapped error
     validate_connect: Callable[[Settings, Mapping[str, str], Sequence[str], Service],
                                Awaitable[None]] | None = None
+
+
+# --- change notifications in (DESIGN §11): the optional push protocol -------------------
+@dataclass(frozen=True, slots=True)
+class PushTarget:
+    """Where a channel's notices go and the secret they must carry."""
+
+    #: ``{PUBLIC_URL}/hooks/graph`` or ``{PUBLIC_URL}/hooks/google``
+    notification_url: str
+    #: ``{PUBLIC_URL}/hooks/graph/lifecycle`` (Graph); ``None`` for Google
+    lifecycle_url: str | None
+    #: our random id (Google's channel ``id``; Graph ignores it)
+    channel_id: str
+    #: random: Graph's ``clientState`` / Google's channel ``token``; stored only hashed
+    secret: str
+    #: the expiry asked for (UTC); providers cap it
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PushChannel:
+    """A channel as the provider granted it."""
+
+    #: Graph's subscription id / Google's channel id
+    upstream_id: str
+    #: Google's ``resourceId`` (``channels.stop`` needs it); ``None`` for Graph
+    resource_id: str | None
+    #: what the provider granted (UTC)
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PushSupport:
+    """How a provider's channels live."""
+
+    #: the longest channel the provider grants (Graph 10,080 min less a margin; Google 7 days)
+    lifetime: timedelta
+    #: Graph: a PATCH keeps the id and the secret; Google: a new channel, then the old stopped
+    renews_in_place: bool
+
+
+@runtime_checkable
+class Pushes(Protocol):
+    """A provider that can tell calproxy of changes (Graph subscriptions, Google channels).
+
+    Optional: the push keeper (:mod:`proxy.notifications.push.channels`) checks
+    ``isinstance(provider, Pushes)``; polling serves every other provider and remains the
+    safety net for these.
+    """
+
+    push: PushSupport
+
+    async def watch(self, calendar_id: str, primary: bool, target: PushTarget) -> PushChannel:
+        """Open a channel on ``calendar_id`` (the provider's id) whose notices go to
+        ``target``. Graph: ``POST /subscriptions`` (``me/events`` for the primary calendar,
+        else ``me/calendars/{id}/events``; ``created,updated,deleted``). Google:
+        ``events.watch`` with ``type: web_hook``, ``address``, ``token``. Errors are mapped
+        onto :mod:`proxy.errors`."""
+
+    async def renew(self, channel: PushChannel, expires: datetime) -> PushChannel:
+        """Extend ``channel`` in place (only when ``push.renews_in_place``); a channel gone
+        upstream raises :class:`~proxy.errors.UpstreamNotFound`."""
+
+    async def unwatch(self, channel: PushChannel) -> None:
+        """Close ``channel`` (Graph ``DELETE /subscriptions/{id}``, Google
+        ``channels.stop``); a channel already gone upstream is not an error."""

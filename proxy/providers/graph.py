@@ -17,7 +17,8 @@ mirrored window has moved on by more than a day, or Graph answers 410
 Requests are built with msgraph-sdk and sent through its middleware (see
 :mod:`proxy.providers.graph_http`, which maps every failure); bodies are read as raw JSON
 (:mod:`proxy.providers.graph_normalize`) and written from drafts
-(:mod:`proxy.providers.graph_write`).
+(:mod:`proxy.providers.graph_write`). Change notifications (subscriptions) are
+:mod:`proxy.providers.graph_push`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from proxy.providers.base import (
     Connection,
     ContactPage,
     DeliversOccurrences,
+    PushChannel,
+    PushTarget,
     SyncPage,
     Window,
 )
@@ -55,6 +58,7 @@ from proxy.providers.graph_normalize import (
     event_page,
     one_event,
 )
+from proxy.providers.graph_push import SUPPORT, GraphPush
 from proxy.providers.graph_write import contact_body, event_body
 
 #: How far the mirrored window may move before a delta link is abandoned for a full round.
@@ -71,6 +75,8 @@ class GraphProvider(DeliversOccurrences):
     """One integration's Graph mailbox, behind :class:`proxy.providers.base.Provider`."""
 
     capabilities = Capabilities(write_events=True, read_contacts=True, write_contacts=True)
+    #: change notifications: subscriptions renewed in place (:mod:`.graph_push`)
+    push = SUPPORT
     #: events per delta page (``Prefer: odata.maxpagesize``) and contacts per page
     page_size = 250
     contact_page_size = 100
@@ -81,6 +87,7 @@ class GraphProvider(DeliversOccurrences):
                                     connection.mailbox_key, timeout, retry_cap, max_retries)
         self.me = self.session.sdk.me
         self.contacts = GraphContacts(self.session, self.me, self.contact_page_size)
+        self.subscriptions = GraphPush(self.session)
 
     @property
     def requests(self) -> int:
@@ -196,6 +203,16 @@ class GraphProvider(DeliversOccurrences):
             return contact_from_graph(body)
         except (KeyError, TypeError, AttributeError):
             raise UpstreamError("Graph answered a malformed contact") from None
+
+    async def watch(self, calendar_id: str, primary: bool, target: PushTarget) -> PushChannel:
+        """Subscribe to the calendar's changes (see :mod:`.graph_push`)."""
+        return await self.subscriptions.watch(calendar_id, primary, target)
+
+    async def renew(self, channel: PushChannel, expires: datetime) -> PushChannel:
+        return await self.subscriptions.renew(channel, expires)
+
+    async def unwatch(self, channel: PushChannel) -> None:
+        await self.subscriptions.unwatch(channel)
 
     async def close(self) -> None:
         await self.session.aclose()

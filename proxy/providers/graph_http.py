@@ -179,6 +179,12 @@ class GraphSession:
 
     async def call(self, info: RequestInformation, page_size: int | None = None) -> Any:
         """Send ``info`` and return its parsed JSON body (None for 204); raise mapped errors."""
+        return parse(info, await self.send(info, page_size))
+
+    async def send(self, info: RequestInformation, page_size: int | None = None,
+                   ) -> httpx.Response:
+        """Send ``info`` (one token refresh on 401) and return the raw answer, for callers
+        that read a status themselves before :func:`parse` maps it (subscriptions' 409)."""
         info.headers.add("Prefer", PREFER_ZONE)
         if page_size:
             info.headers.add("Prefer", f"odata.maxpagesize={page_size}")
@@ -189,7 +195,7 @@ class GraphSession:
                 await self.tokens.refresh()
                 info.headers.remove("Authorization")
                 response = await self._send(info)
-        return _parse(info, response)
+        return response
 
     async def _send(self, info: RequestInformation) -> httpx.Response:
         self.requests += 1
@@ -207,7 +213,7 @@ class GraphSession:
         return response
 
 
-def _error_code(response: httpx.Response) -> str:
+def error_code(response: httpx.Response) -> str:
     """Graph's ``error.code`` when the body carries a plausible one; '' otherwise."""
     try:
         code = json.loads(response.content)["error"]["code"]
@@ -221,7 +227,8 @@ def _retry_after(response: httpx.Response) -> float:
     return float(raw) if raw.strip().isdigit() else 30.0
 
 
-def _parse(info: RequestInformation, response: httpx.Response) -> Any:
+def parse(info: RequestInformation, response: httpx.Response) -> Any:
+    """The JSON body of a successful answer (None when empty); the mapped error otherwise."""
     status = response.status_code
     if status >= 400:
         raise _mapped(info, response)
@@ -234,7 +241,7 @@ def _parse(info: RequestInformation, response: httpx.Response) -> Any:
 
 
 def _mapped(info: RequestInformation, response: httpx.Response) -> CalproxyError | CursorExpired:
-    status, code = response.status_code, _error_code(response)
+    status, code = response.status_code, error_code(response)
     named = f"{status} {code}".strip()
     method = info.http_method.value if info.http_method else "GET"
     if status == 401:

@@ -4,13 +4,19 @@ State lives in a :class:`MemoryBackend` shared by every provider object built fr
 that tests can change "upstream" data and watch it flow through sync. Cursors are change
 sequence numbers; tombstones make removals incremental; ``expire_cursors`` makes every
 stored cursor invalid, as a provider's expired delta token would.
+
+Push (:class:`~proxy.providers.base.Pushes`) is offered like Graph (renewed in place) by
+default, like Google (a new channel each time, ids chosen by calproxy) with
+``push_renews_in_place=False``, or not at all with ``push_lifetime=None``. The backend
+keeps each channel's :class:`PushTarget` (so a test can send the notices the provider
+would) and records every push call in ``push_calls``.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from proxy.core.model import (
     Calendar,
@@ -25,7 +31,16 @@ from proxy.core.model import (
 )
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import CursorExpired, UpstreamError, UpstreamNotFound
-from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+from proxy.providers.base import (
+    Capabilities,
+    Connection,
+    ContactPage,
+    PushChannel,
+    PushSupport,
+    PushTarget,
+    SyncPage,
+    Window,
+)
 
 OCCURRENCE = "~occ~"
 
@@ -50,6 +65,13 @@ class MemoryBackend:
         self.mailboxes: dict[str, Mailbox] = {}
         self.requests = 0
         self.fail_next: Exception | None = None
+        #: how long channels live (``None``: no push at all) and how they renew
+        self.push_lifetime: timedelta | None = timedelta(days=7)
+        self.push_renews_in_place = True
+        #: live channels by upstream id: (mailbox, calendar id, target, channel)
+        self.channels: dict[str, tuple[str, str, PushTarget, PushChannel]] = {}
+        #: every push call: ("watch", calendar id) / ("renew" | "unwatch", upstream id)
+        self.push_calls: list[tuple[str, str]] = []
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)
 
@@ -88,6 +110,14 @@ class MemoryBackend:
 
     def new_id(self) -> str:
         return f"mem-{next(self._ids)}"
+
+    def channels_on(self, calendar_id: str) -> list[tuple[PushTarget, PushChannel]]:
+        """The live channels watching ``calendar_id`` (a provider id)."""
+        return [(t, c) for _, cal, t, c in self.channels.values() if cal == calendar_id]
+
+    def drop_channel(self, upstream_id: str) -> None:
+        """The provider removes a channel by itself (expiry, Graph's subscriptionRemoved)."""
+        self.channels.pop(upstream_id, None)
 
 
 class MemoryProvider:
@@ -218,6 +248,45 @@ class MemoryProvider:
             phones=draft.phones, company=draft.company, job_title=draft.job_title,
         )
         return self.backend.put_contact(self.key, contact)
+
+    # --- push (proxy.providers.base.Pushes) -----------------------------------------------
+    @property
+    def push(self) -> PushSupport:
+        if self.backend.push_lifetime is None:  # then ``isinstance(p, Pushes)`` is False
+            raise AttributeError("push")
+        return PushSupport(self.backend.push_lifetime, self.backend.push_renews_in_place)
+
+    async def watch(self, calendar_id: str, primary: bool, target: PushTarget) -> PushChannel:
+        self.backend.push_calls.append(("watch", calendar_id))
+        box = self._call()
+        if calendar_id not in box.calendars:
+            raise UpstreamNotFound("the calendar does not exist upstream")
+        if self.push.renews_in_place:  # Graph: the provider names the subscription
+            channel = PushChannel(f"sub-{self.backend.new_id()}", None,
+                                  self._expiry(target.expires))
+        else:  # Google: the channel is called what calproxy asked
+            channel = PushChannel(target.channel_id, f"res-{calendar_id}",
+                                  self._expiry(target.expires))
+        self.backend.channels[channel.upstream_id] = (self.key, calendar_id, target, channel)
+        return channel
+
+    async def renew(self, channel: PushChannel, expires: datetime) -> PushChannel:
+        self.backend.push_calls.append(("renew", channel.upstream_id))
+        self._call()
+        found = self.backend.channels.get(channel.upstream_id)
+        if found is None:
+            raise UpstreamNotFound("the subscription does not exist upstream")
+        renewed = PushChannel(channel.upstream_id, channel.resource_id, self._expiry(expires))
+        self.backend.channels[channel.upstream_id] = (*found[:3], renewed)
+        return renewed
+
+    async def unwatch(self, channel: PushChannel) -> None:
+        self.backend.push_calls.append(("unwatch", channel.upstream_id))
+        self._call()
+        self.backend.channels.pop(channel.upstream_id, None)
+
+    def _expiry(self, asked: datetime) -> datetime:
+        return min(asked, datetime.now(UTC) + self.push.lifetime)
 
     async def close(self) -> None:
         return None

@@ -23,6 +23,7 @@ from proxy.store.records import (
     Feed,
     Integration,
     IntegrationStatus,
+    PushChannelRecord,
     Role,
     SyncSchedule,
     User,
@@ -221,3 +222,15 @@ class Store(Protocol):
                             limit: int = 100) -> list[tuple[int, dict[str, Any]]]: ...
     async def prune_changes(self, before: datetime) -> int:
         """Entries before ``before`` no active webhook awaits, and ended watches."""
+
+    # --- change notifications in: provider channels (see proxy.store.sql_push) -----------
+    async def put_push_channel(self, record: PushChannelRecord) -> PushChannelRecord:
+        """Insert the channel, or replace the row with its ``id`` (a renewal)."""
+    async def push_channel_by_upstream(self, upstream_id: str) -> PushChannelRecord | None:
+        """The channel the provider calls ``upstream_id`` (a notice's subscription or
+        channel id), else ``None``."""
+    async def list_push_channels(self, integration_id: str | None = None
+                                 ) -> list[PushChannelRecord]:
+        """Every channel, or those of one integration, oldest first."""
+    async def delete_push_channel(self, channel_id: str) -> bool:
+        """Forget the channel (by calproxy's id); ``False`` if it was not there."""

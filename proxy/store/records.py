@@ -176,3 +176,20 @@ class SyncSchedule:
     contacts: list[SyncTarget]
     #: connected integrations with calendar access whose calendars were never listed
     undiscovered: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PushChannelRecord:
+    """A provider channel calproxy holds on one calendar (DESIGN §11 "In"): a Graph
+    subscription or a Google watch channel. The secret its notices carry is kept only as
+    its SHA-256 (``secret_hash``)."""
+
+    id: str  # calproxy's random id (Google's channel id)
+    calendar_id: str
+    integration_id: str
+    service: Service
+    upstream_id: str  # Graph's subscription id / Google's channel id
+    resource_id: str | None  # Google's resourceId; None for Graph
+    secret_hash: str
+    expires_at: datetime
+    created_at: datetime

@@ -266,6 +266,23 @@ change_watch = Table(
 )
 
 
+# --- change notifications in (migration 10) ----------------------------------------------
+#: one provider channel (Graph subscription, Google watch channel) on one calendar; ``id``
+#: is calproxy's own random id (Google's channel id), ``upstream_id`` the provider's
+push_channels = Table(
+    "push_channels", metadata,
+    _id(primary_key=True),
+    _owner("calendar_id", "calendars.id", index=True),
+    Column("integration_id", String(64), nullable=False, index=True),
+    Column("service", String(30), nullable=False),
+    Column("upstream_id", String(300), nullable=False, unique=True),
+    Column("resource_id", Text),  # Google's resourceId (channels.stop needs it)
+    Column("secret_hash", String(64), nullable=False),  # sha256 hex of the secret
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
 #: who runs what across instances: ``calendar:<id>`` rounds, ``slot:<mailbox>:<n>``
 #: request slots; a row whose ``expires_at`` passed is free (its holder died or let go)
 sync_leases = Table(

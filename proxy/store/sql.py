@@ -29,6 +29,7 @@ from proxy.store.sql_notifications import NotificationOps
 from proxy.store.sql_operations import OperationsOps
 from proxy.store.sql_people import PeopleOps
 from proxy.store.sql_portal import PortalOps
+from proxy.store.sql_push import PushOps
 from proxy.store.sql_sync import SyncOps
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class SqlStore(PeopleOps, IntegrationOps, EventOps, ContactOps, PortalOps, RotationOps,
-               OperationsOps, NotificationOps, SyncOps):
+               OperationsOps, NotificationOps, SyncOps, PushOps):
     """The store over one engine. Build it with :func:`open_store` (or, in tests, from an
     engine and a cipher, then :meth:`migrate`)."""
 

@@ -79,6 +79,25 @@ class CalendarService:
             records = await self.lookups.list_calendars([integration.id])
         return [(integration, r) for r in records]
 
+    async def sync_now(self, calendar_id: str, *, stale_only: bool,
+                       wait: bool) -> CalendarRecord | None:
+        """One round of a synced calendar of a connected integration, as background work
+        runs it (the scheduler, push nudges): ``stale_only`` skips a calendar still fresh;
+        ``wait=False`` leaves a round running on another instance to it. Returns the
+        calendar as it is afterwards, or ``None`` once it is no longer to be kept (gone,
+        unsynced, or its integration not connected)."""
+        calendar = await self.store.get_calendar(calendar_id)
+        if calendar is None or not calendar.synced:
+            return None
+        integration = await self.store.get_integration(calendar.integration_id)
+        if integration is None or integration.status is not IntegrationStatus.CONNECTED:
+            return None
+        if stale_only and self.syncer.is_fresh(calendar.synced_at, datetime.now(UTC)):
+            return calendar
+        provider = await self.connections.provider(integration)
+        await self.syncer.sync_calendar(integration, provider, calendar, wait=wait)
+        return await self.store.get_calendar(calendar_id)
+
     async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
         owned = await self.resolve_calendar(owner_id, calendar_id)
         return await self.store.set_calendar_synced(owned[1].id, synced)

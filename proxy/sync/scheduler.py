@@ -178,6 +178,10 @@ class Scheduler:
 
     async def _round(self, target: _Target) -> bool:
         """Sync ``target`` if it is still due; False when it is no longer to be kept."""
+        if target.kind == "calendar":
+            calendar = await self.service.sync_now(target.key, stale_only=True, wait=False)
+            target.synced_at = calendar.synced_at if calendar else None
+            return calendar is not None
         integration = await self.store.get_integration(target.integration_id)
         if integration is None or integration.status is not IntegrationStatus.CONNECTED:
             return False
@@ -197,14 +201,7 @@ class Scheduler:
             current = await self.store.get_integration(integration.id)
             target.synced_at = current.contacts_synced_at if current else None
             return current is not None
-        calendar = await self.store.get_calendar(target.key)
-        if calendar is None or not calendar.synced:
-            return False
-        if not syncer.is_fresh(calendar.synced_at, _now()):
-            await syncer.sync_calendar(integration, provider, calendar, wait=False)
-            calendar = await self.store.get_calendar(target.key)
-        target.synced_at = calendar.synced_at if calendar else None
-        return calendar is not None
+        return False  # no other kinds
 
 
 async def sync_lag(store: Store, now: datetime | None = None) -> float:

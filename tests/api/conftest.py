@@ -98,10 +98,11 @@ def memory_registry(backend: MemoryBackend) -> dict[Service, ServiceEntry]:
 
 
 @asynccontextmanager
-async def running(database_url: str, search_path: str | None = None,
-                  **overrides: Any) -> AsyncIterator[Live]:
+async def running(database_url: str, search_path: str | None = None, *,
+                  scheduler: bool = False, **overrides: Any) -> AsyncIterator[Live]:
     """calproxy on loopback over ``database_url``, with the identity emulator beside it
-    (``overrides`` replace settings, e.g. a freshness window for the cache tests)."""
+    (``overrides`` replace settings, e.g. a freshness window for the cache tests;
+    ``scheduler`` runs the background work ``calproxy serve`` runs)."""
     identity = MicrosoftIdentity(CLIENT_ID, CLIENT_SECRET)
     idp = TestServer(identity.app(), host="127.0.0.1")
     await idp.start_server()
@@ -114,7 +115,7 @@ async def running(database_url: str, search_path: str | None = None,
     ).with_overrides(**overrides)
     store = await open_store(settings, search_path=search_path)
     backend = MemoryBackend()
-    app = create_app(settings, store, memory_registry(backend))
+    app = create_app(settings, store, memory_registry(backend), scheduler=scheduler)
     server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     async with aiohttp.ClientSession() as http:

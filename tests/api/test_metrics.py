@@ -109,12 +109,13 @@ def _assert_no_identifiers(live: Live, text: str, feed_url: str) -> None:
     for needle in needles:
         assert needle not in text, needle
     labels = re.findall(r'(\w+)="([^"]*)"', text)
-    allowed = {"route", "method", "status", "service", "kind", "result", "direction", "le"}
+    allowed = {"route", "method", "status", "service", "kind", "result", "direction", "le",
+               "outcome"}
     assert {name for name, _ in labels} <= allowed
     for name, label in labels:
         if name == "route":
             assert label in TEMPLATES, label
-        elif name in {"service", "kind", "result", "direction"}:
+        elif name in {"service", "kind", "result", "direction", "outcome"}:
             assert re.fullmatch(r"[a-z_]+", label), label
         elif name == "status":
             assert re.fullmatch(r"\d{3}|error", label), label

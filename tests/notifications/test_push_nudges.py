@@ -1,0 +1,91 @@
+"""The nudger's coalescing, with a round that records when it ran: a burst is one round,
+a nudge during a round causes exactly one more, the round starts within 5 s, a failed
+round does not stop later ones, and calendars do not wait for each other."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from proxy.notifications.push.nudges import Nudger
+
+
+class Rounds:
+    def __init__(self) -> None:
+        self.started: list[tuple[str, float]] = []
+        self.gate: asyncio.Event | None = None
+        self.fail = False
+
+    async def __call__(self, calendar_id: str) -> None:
+        self.started.append((calendar_id, time.monotonic()))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            self.fail = False
+            raise RuntimeError("the provider is down")
+
+
+async def settled(nudger: Nudger) -> None:
+    while nudger.busy():
+        await asyncio.sleep(0.01)
+
+
+async def test_a_burst_is_one_round_that_starts_within_5_seconds() -> None:
+    rounds = Rounds()
+    nudger = Nudger(rounds)  # the default settling time
+    asked = time.monotonic()
+    for _ in range(25):
+        nudger.nudge("cal")
+        await asyncio.sleep(0.005)
+    await settled(nudger)
+    assert [c for c, _ in rounds.started] == ["cal"]
+    assert rounds.started[0][1] - asked < 5
+
+
+async def test_a_nudge_during_a_round_causes_exactly_one_more() -> None:
+    rounds = Rounds()
+    rounds.gate = asyncio.Event()
+    nudger = Nudger(rounds, settle=0.01)
+    nudger.nudge("cal")
+    while not rounds.started:
+        await asyncio.sleep(0.005)
+    for _ in range(5):  # the running round may have read upstream before these changes
+        nudger.nudge("cal")
+    rounds.gate.set()
+    await settled(nudger)
+    assert [c for c, _ in rounds.started] == ["cal", "cal"]
+
+
+async def test_no_nudge_during_the_round_no_second_round() -> None:
+    rounds = Rounds()
+    nudger = Nudger(rounds, settle=0.01)
+    nudger.nudge("cal")
+    await settled(nudger)
+    nudger.nudge("cal")  # after the round: a round of its own
+    await settled(nudger)
+    assert [c for c, _ in rounds.started] == ["cal", "cal"]
+
+
+async def test_a_failed_round_does_not_stop_the_next() -> None:
+    rounds = Rounds()
+    rounds.fail = True
+    nudger = Nudger(rounds, settle=0.01)
+    nudger.nudge("cal")
+    await settled(nudger)
+    nudger.nudge("cal")
+    await settled(nudger)
+    assert len(rounds.started) == 2
+
+
+async def test_calendars_do_not_wait_for_each_other() -> None:
+    rounds = Rounds()
+    rounds.gate = asyncio.Event()
+    nudger = Nudger(rounds, settle=0.01)
+    nudger.nudge("a")
+    nudger.nudge("b")
+    while len(rounds.started) < 2:
+        await asyncio.sleep(0.005)
+    assert sorted(c for c, _ in rounds.started) == ["a", "b"]
+    rounds.gate.set()
+    await settled(nudger)
+    await nudger.stop()
