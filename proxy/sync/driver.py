@@ -23,7 +23,7 @@ from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, event_public_id
 from proxy.core.model import Contact, Event
 from proxy.errors import CursorExpired
-from proxy.operations.metrics import count_sync_round
+from proxy.operations.metrics import RoundKind, counted_round
 from proxy.providers.base import Provider, SyncPage, Window
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
@@ -109,8 +109,8 @@ class Syncer:
         async def run(held: Held) -> None:
             current = await self.store.get_calendar(calendar.id)
             if current is not None and current.synced:
-                await count_sync_round(integration.service.value, current.cursor is None,
-                                       self._sync(integration, provider, current, held))
+                with counted_round(integration.service.value, current.cursor is None) as kind:
+                    await self._sync(integration, provider, current, held, kind)
 
         await self._single(f"calendar:{calendar.id}", self._landed(calendar.synced_at), stamp,
                            run, wait)
@@ -218,13 +218,16 @@ class Syncer:
             waker.set()
 
     async def _sync(self, integration: Integration, provider: Provider,
-                    calendar: CalendarRecord, held: Held | None = None) -> None:
+                    calendar: CalendarRecord, held: Held | None = None,
+                    kind: RoundKind | None = None) -> None:
         window = sync_window(self.settings, datetime.now(UTC))
         self.rounds += 1
         try:
             result = await self._round(provider, calendar.provider_id, calendar.cursor, window)
         except CursorExpired:
             log.info("sync cursor expired; full resync of calendar %s", calendar.id)
+            if kind is not None:
+                kind.full = True  # counted as the full round it now is
             result = await self._round(provider, calendar.provider_id, None, window)
         mirrored = [mirror_event(integration.id, calendar, e) for e in result.changed]
         _still_held(held)
