@@ -3,7 +3,9 @@
 Each webhook has a cursor in the change log. A background task finds webhooks with
 entries past their cursor, leases one (``claimed_until``: one instance delivers it), works
 out which viewer the subscriber is *now*, and POSTs that viewer's next entry with the
-Standard Webhooks headers. A 2xx answer within 10 s moves the cursor; anything else is
+Standard Webhooks headers (one entry per webhook per round, so that webhooks take turns;
+a delivered entry starts the next round at once, so a backlog drains at the receivers'
+pace). A 2xx answer within 10 s moves the cursor; anything else is
 retried after about 5 s, 30 s, 2 min, 10 min, 1 h, then hourly, with the same
 ``webhook-id``; after 24 hours of failures (or a 410) the webhook is disabled. Redirects
 are not followed, and the connection's addresses are vetted when it is made (a name that
@@ -133,6 +135,7 @@ class Deliverer:
         if answer:
             await self.store.webhook_delivered(webhook.id, seq)
             count_notification("out", "webhook")
+            self._wake.set()  # a backlog drains round after round, not one a second
         else:
             await self._failed(webhook, disable=answer is None)
 

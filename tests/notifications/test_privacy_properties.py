@@ -107,7 +107,7 @@ async def subscribed(world: Live, receiver: Receiver) -> AsyncIterator[Subscribe
         response.close()
 
 
-async def until(check: Callable[[], Any], seconds: float = 10.0) -> Any:
+async def until(check: Callable[[], Any], seconds: float = 30.0) -> Any:
     for _ in range(int(seconds / 0.05)):
         found = check()
         if found:
@@ -163,7 +163,7 @@ async def colleague_caught_up(subs: Subscribed, after: int) -> None:
                                lambda e: target if any(s == target for s, _ in e) else None)
 
 
-async def until_async(check: Callable[[], Any], seconds: float = 10.0) -> Any:
+async def until_async(check: Callable[[], Any], seconds: float = 30.0) -> Any:
     for _ in range(int(seconds / 0.05)):
         found = await check()
         if found:
@@ -177,8 +177,9 @@ private_writes = st.tuples(st.sampled_from([ShowAs.BUSY, ShowAs.TENTATIVE, ShowA
                            st.integers(0, 24 * 20))
 
 
-#: an example takes about a second over HTTP, a failing one up to ten: no shrinking (it
-#: would run for many minutes); the failing example is printed as found
+#: an example takes about a second over HTTP, a failing one up to thirty (waits are generous
+#: for a loaded machine): no shrinking (it would run for many minutes); the failing example
+#: is printed as found
 @settings(max_examples=15, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(items=calendars, write=private_writes)
