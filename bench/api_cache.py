@@ -7,9 +7,17 @@ real HTTP on loopback with keep-alive:
 - repeated ``GET /events`` of that week by calproxy, and by a bare aiohttp server that
   returns the same bytes from a handler, under the same load (``wrk`` if installed, else
   a Python load loop of several keep-alive clients; either way in a separate process);
-- the first read of a new window (500 occurrences, a window never asked before);
+- the first read of a new window (500 occurrences, a window never asked before), as
+  *server time*: a middleware outside all of calproxy's own answers with a
+  ``Server-Timing`` header giving the wall time and the process CPU time from the request
+  entering the app to its answer being ready (the socket write of the body and the
+  client are outside it); once over a calendar read before, once with every read cache
+  emptied first (store query, expansion, redaction and rendering of every event);
 - 304 answers per second (``If-None-Match`` with the answer's ETag);
 - memory per cached event (tracemalloc over new windows), and the caches' bounds.
+
+The load averages (1, 5 and 15 minutes) are printed before and after: on a shared
+machine they move every figure.
 
 Run from the repository root: ``.venv/bin/python bench/api_cache.py``.
 """
@@ -27,8 +35,10 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,15 +47,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bench.served import Served, served
-from proxy.actions.calendar import resolve_target
 from proxy.cache import ReadCaches
 from proxy.cache.principals import MAX_ENTRIES
+from proxy.core import recurrence
 from proxy.core.model import Event, Sensitivity, Service
-from proxy.http.keys import PRINCIPALS, READ_CACHES, READER
+from proxy.http.keys import READ_CACHES
+from proxy.store import codec
 from proxy.store.records import Delegation, Role
 
 WEEK_SINGLES, SERIES, OTHER_SINGLES = 440, 12, 4000
-SECONDS, CONNECTIONS, ROUNDS = 3, 8, 3
+SECONDS, CONNECTIONS, ROUNDS = 3, 8, 5
+WINDOWS = 30
 MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
     hour=0, minute=0, second=0, microsecond=0)
 
@@ -134,27 +146,68 @@ async def bare_server(body: bytes, etag: str) -> TestServer:
     return server
 
 
+@web.middleware
+async def server_timing(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Outside every middleware of calproxy: wall and process CPU time of the request
+    until its answer is ready, as ``Server-Timing: app;dur=W, cpu;dur=C`` (ms)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    response: web.StreamResponse = await handler(request)
+    response.headers["Server-Timing"] = (
+        f"app;dur={(time.perf_counter() - wall) * 1000:.3f}, "
+        f"cpu;dur={(time.process_time() - cpu) * 1000:.3f}")
+    return response
+
+
+@dataclass
+class Reads:
+    """Times of first reads of new windows: client-side, and the server's own."""
+
+    client: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    occurrences: int = 0
+
+
 async def first_reads(http: aiohttp.ClientSession, base: str, auth: dict[str, str],
-                      count: int, offset: int, cold: ReadCaches | None = None,
-                      ) -> tuple[list[float], int]:
-    """Latency of reads of windows never asked before (each shifted by a minute); with
-    ``cold``, every read cache is emptied first (only the decode memo the sync filled and
-    the principal lookups remain)."""
-    times, occurrences = [], 0
+                      count: int, offset: int, cold: ReadCaches | None = None) -> Reads:
+    """Reads of windows never asked before (each shifted by a minute); with ``cold``,
+    every read cache is emptied first (only the decode memo the sync filled, the series
+    memos and the principal lookups remain)."""
+    reads = Reads()
     for n in range(count):
         if cold is not None:
             cold.clear()
         url = f"{base}/events?{window(MONDAY + timedelta(minutes=offset + n))}"
+        await asyncio.sleep(0.05)  # nothing of the previous read still running
         began = time.perf_counter()
         async with http.get(url, headers=auth) as response:
             body = await response.read()
-        times.append((time.perf_counter() - began) * 1000)
-        occurrences = len(json.loads(body)["events"])
-    return times, occurrences
+            timing = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers["Server-Timing"]))
+        reads.client.append((time.perf_counter() - began) * 1000)
+        reads.wall.append(float(timing["app"]))
+        reads.cpu.append(float(timing["cpu"]))
+        reads.occurrences = len(json.loads(body)["events"])
+    return reads
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):5.1f} ms, best {min(values):5.1f} ms"
+
+
+def print_reads(title: str, reads: Reads) -> None:
+    print(f"{title} ({reads.occurrences} occurrences, {len(reads.wall)} windows):")
+    print(f"  server wall time:   {spread(reads.wall)}")
+    print(f"  server CPU time:    {spread(reads.cpu)}")
+    print(f"  client round trip:  {spread(reads.client)}")
+
+
+def load_averages() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min) on {os.cpu_count()} cores"
 
 
 async def main() -> None:
-    async with served() as bench:
+    async with served(outer=[server_timing]) as bench:
         delegate = await bench.store.create_user(bench.owner.account_id,
                                                  "assistant@example.com", Role.MEMBER)
         await bench.store.put_delegation(Delegation(bench.owner.id, delegate.id, True, False))
@@ -166,23 +219,18 @@ async def main() -> None:
             async with http.get(url, headers=auth) as response:  # the initial sync
                 body, etag = await response.read(), response.headers["ETag"]
             shown = len(json.loads(body)["events"])
-            print(f"load average before the run: {os.getloadavg()[0]:.1f} on "
-                  f"{os.cpu_count()} cores")
+            print(f"load averages before the run: {load_averages()}")
             print(f"week: {shown} occurrences, {len(body) / 1000:.0f} kB per answer; "
                   f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
                   f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
             await report_rates(url, auth, body, etag)
-            times, occurrences = await first_reads(http, base, auth, 30, 1)
-            print(f"first read of a new window ({occurrences} occurrences): median "
-                  f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms "
-                  "(client-side on loopback: an upper bound of server time)")
-            times, occurrences = await first_reads(http, base, auth, 15, 100,
-                                                   cold=bench.app[READ_CACHES])
-            print(f"  the same with every read cache emptied first (store query, expansion, "
-                  f"redaction and rendering of all {occurrences}): median "
-                  f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
-            await report_server_time(bench)
+            print_reads("first read of a new window of a calendar read before",
+                        await first_reads(http, base, auth, WINDOWS, 1))
+            print_reads("first read of a new window, every read cache emptied first",
+                        await first_reads(http, base, auth, WINDOWS, 100,
+                                          cold=bench.app[READ_CACHES]))
             await report_memory(bench, http, base, auth)
+            print(f"load averages after the run: {load_averages()}")
 
 
 async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -> None:
@@ -209,21 +257,6 @@ async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -
     print(f"304 answers (If-None-Match):       {not_modified:8.0f} per second")
 
 
-async def report_server_time(bench: Served) -> None:
-    """Server time of a first read of a new window: the read path itself, in process."""
-    reader = bench.app[READER]
-    target = await resolve_target(bench.app[PRINCIPALS], bench.owner, "me")
-    times, shown = [], 0
-    for n in range(30):
-        start = MONDAY + timedelta(minutes=40 + n)
-        began = time.perf_counter()
-        answer = await reader.events(target, start, start + timedelta(days=7))
-        times.append((time.perf_counter() - began) * 1000)
-        shown = len(answer.visible)
-    print(f"  server time of it (Reader.events in process, {shown} occurrences): median "
-          f"{statistics.median(times):.1f} ms, best {min(times):.1f} ms")
-
-
 async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,
                         auth: dict[str, str]) -> None:
     caches = bench.app[READ_CACHES]
@@ -235,12 +268,15 @@ async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,
     tracemalloc.stop()
     held = caches.stats()["occurrences"]["held"] - before_stats["occurrences"]["held"]
     print(f"memory per cached event: {grown / held:.0f} bytes (occurrence, its rendered "
-          f"fragment and its share of the whole answer; {held} events in 10 new windows)")
+          f"fragment, its share of the whole answer and of the core's memos; {held} events "
+          "in 10 new windows)")
     bounds = {name: stat["bound"] for name, stat in caches.stats().items()}
     print(f"cache bounds: indexed items {bounds['indexed']:,}, occurrences "
           f"{bounds['occurrences']:,}, fragments "
           f"{bounds['fragments']:,}, answers {bounds['answer_bytes'] // 2**20} MiB, "
-          f"principal entries {MAX_ENTRIES:,}")
+          f"principal entries {MAX_ENTRIES:,}; in the core: occurrences made "
+          f"{recurrence.OCCURRENCE_MEMO:,}, series starts {recurrence.MEMO_STARTS:,}; "
+          f"decoded documents {codec.DECODED_BYTES // 2**20} MiB of text")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ needs (tokens, delegations, feeds) through ``Served.store`` before its first req
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Middleware
 
 from proxy.config import Settings
 from proxy.core.model import Permissions, Service
@@ -35,7 +36,9 @@ class Served:
 
 
 @asynccontextmanager
-async def served(owner_email: str = "exec@example.com") -> AsyncIterator[Served]:
+async def served(owner_email: str = "exec@example.com",
+                 outer: Sequence[Middleware] = ()) -> AsyncIterator[Served]:
+    """``outer``: middlewares put around the app's own (a benchmark's timing, say)."""
     backend = MemoryBackend(Service.GRAPH)
     backend.page_size = 1000
 
@@ -52,6 +55,8 @@ async def served(owner_email: str = "exec@example.com") -> AsyncIterator[Served]
         integration = await store.create_integration(
             owner.id, Service.GRAPH, IntegrationStatus.CONNECTED, Permissions(), Permissions())
         app = create_app(settings, store, {Service.GRAPH: ServiceEntry(factory)})
+        for n, middleware in enumerate(outer):
+            app.middlewares.insert(n, middleware)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         try:

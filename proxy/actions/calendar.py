@@ -1,5 +1,8 @@
 """Reading and writing a user's calendar as a caller may (DESIGN §3).
 
+Who the caller is to the owner (:class:`~proxy.actions.target.Target`) and the checks a
+read makes first live in :mod:`proxy.actions.target`, which the read path shares.
+
 Both the JSON API and the portal's week view read through :func:`visible_events` and
 :func:`visible_busy` (or their ``*_answer`` forms, which carry the rendered bytes and their
 ETag), so what a caller sees is decided once, by :mod:`proxy.core.access` and
@@ -8,98 +11,22 @@ ETag), so what a caller sees is decided once, by :mod:`proxy.core.access` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from proxy.actions.deps import Deps
-from proxy.actions.policy import account_policy
-from proxy.cache import Principals
+from proxy.actions.target import Target
 from proxy.cache.views import Answer
 from proxy.core.access import (
-    Grant,
-    Party,
     Relation,
-    check_calendar_read,
     check_calendar_write,
     check_private_write,
     check_scheduler,
-    events_audience,
-    freebusy_audience,
-    relation,
-    require_visible,
 )
 from proxy.core.mirror import MirroredEvent
 from proxy.core.model import EventDraft
-from proxy.core.policy import Policy
-from proxy.errors import BadRequest, CalproxyError, NotFound
+from proxy.errors import BadRequest
 from proxy.operations.audit import audit, audit_private_reads
 from proxy.redaction import Audience, VisibleEvent, redact
-from proxy.store.interface import Store
-from proxy.store.records import Integration, User
-
-
-class OutsiderNotFound(NotFound):
-    """Someone outside the owner's account asked for the owner: answered exactly as an
-    unknown user is (same status, code and message), but it names who asked for whom,
-    so that the refusal is recorded on the owner's audit trail (DESIGN §12)."""
-
-    def __init__(self, caller: User, owner: User) -> None:
-        super().__init__("user: no such user", "user_not_found")
-        self.caller, self.owner = caller, owner
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A calendar owner as one caller sees them."""
-
-    caller: User
-    owner: User
-    relation: Relation
-    grant: Grant | None
-    policy: Policy
-
-    @property
-    def may_schedule(self) -> bool:
-        try:
-            check_scheduler(self.relation, self.grant)
-        except CalproxyError:
-            return False
-        return True
-
-
-async def find_user(store: Store | Principals, caller: User, ref: str) -> User | None:
-    """A ``{user}`` reference: ``me``, an email, or a user id."""
-    if ref == "me":
-        return caller
-    if "@" in ref:
-        return await store.get_user_by_email(ref.strip().lower())
-    return await store.get_user(ref)
-
-
-async def resolve_target(store: Store | Principals, caller: User, ref: str) -> Target:
-    """``ref`` as seen by ``caller``; 404 for unknown users and, told apart only by its
-    class (:class:`OutsiderNotFound`), for outsiders."""
-    owner = await find_user(store, caller, ref)
-    if owner is None:
-        raise NotFound("user: no such user", "user_not_found")
-    delegation = await store.get_delegation(owner.id, caller.id)
-    grant = None if delegation is None else Grant(delegation.can_schedule,
-                                                  delegation.can_view_private)
-    rel = relation(Party(caller.id, caller.account_id), Party(owner.id, owner.account_id), grant)
-    if rel is Relation.OUTSIDER:
-        raise OutsiderNotFound(caller, owner)
-    require_visible(rel)
-    return Target(caller, owner, rel, grant, await account_policy(store, owner.account_id))
-
-
-def may_write(target: Target, integration: Integration) -> bool:
-    """Whether the caller may write this integration's calendars (shown as ``can_edit``)."""
-    try:
-        check_calendar_write(target.relation, target.grant, target.policy.account_permissions,
-                             integration.granted)
-    except CalproxyError:
-        return False
-    return True
 
 
 async def audiences(deps: Deps, target: Target) -> dict[str, Audience]:
@@ -111,19 +38,6 @@ def shown(items: list[MirroredEvent], by_integration: dict[str, Audience]) -> li
     out = (redact(item, by_integration[item.integration_id]) for item in items
            if item.integration_id in by_integration)
     return [v for v in out if v is not None]
-
-
-def check_events_read(target: Target) -> None:
-    """Colleagues get free/busy only (403), and a no-access policy serves nothing."""
-    events_audience(target.relation, target.grant, False)
-    check_calendar_read(target.policy.account_permissions)
-
-
-def visible_busy_allowed(target: Target) -> Audience:
-    """Everyone in the owner's account may see free/busy, unless the policy serves nothing."""
-    audience = freebusy_audience(target.relation)
-    check_calendar_read(target.policy.account_permissions)
-    return audience
 
 
 # The reads themselves are assembled and cached by :class:`proxy.actions.reads.Reader`;

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from proxy.actions.reads import Reader
 from proxy.cache import Principals
 from proxy.config import Settings
 from proxy.providers import Registry
@@ -14,8 +15,7 @@ from proxy.store.interface import Store
 from proxy.sync.calendars import CalendarService
 from proxy.sync.connections import Connections
 
-if TYPE_CHECKING:  # the reader takes actions' Target: imported for the checker only
-    from proxy.actions.reads import Reader
+if TYPE_CHECKING:
     from proxy.notifications.push.channels import PushKeeper
     from proxy.operations.audit import AuditTrail
 

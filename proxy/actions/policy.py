@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.actions.deps import Deps
-from proxy.cache import Principals
+from proxy.actions.target import account_policy as account_policy
 from proxy.core.policy import (
     IntegrationFacts,
     Policy,
     Reason,
     apply_patch,
-    load_policy,
     stored_form,
     suspension_reason,
 )
 from proxy.errors import Forbidden
 from proxy.operations.audit import audit
-from proxy.store.interface import Store
 from proxy.store.records import Integration, IntegrationStatus, User
 
 #: suspensions that lift by themselves once the policy allows the integration again
@@ -27,15 +25,6 @@ _SELF_LIFTING = {Reason.INTEGRATION_DISABLED.value, Reason.DOMAIN_NOT_ALLOWED.va
 def require_admin(user: User) -> None:
     if not user.is_admin:
         raise Forbidden("Only account admins may do this.", "admin_only")
-
-
-async def account_policy(store: Store | Principals, account_id: str) -> Policy:
-    """The account's policy (defaults for an unknown account); cached when asked of the
-    principal cache."""
-    if isinstance(store, Principals):
-        return await store.policy(account_id)
-    account = await store.get_account(account_id)
-    return load_policy(account.settings if account else {})
 
 
 def facts(integration: Integration, owner: User) -> IntegrationFacts:

@@ -13,7 +13,6 @@ the ETag is a hash of those bytes, so it can move only when what the caller sees
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import heapq
 import logging
@@ -23,14 +22,13 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache
 
-from proxy.actions.calendar import Target, check_events_read, may_write, visible_busy_allowed
+from proxy.actions.target import Target, check_events_read, may_write, visible_busy_allowed
 from proxy.cache.mirror import MirrorIndex
 from proxy.cache.principals import Principals
 from proxy.cache.views import Answer, Expanded, Fragment, ReadCaches, SortKey
 from proxy.core.access import events_audience
 from proxy.core.mirror import MirroredEvent
-from proxy.core.recurrence import expand
-from proxy.core.timeutil import to_utc
+from proxy.core.recurrence import expand_keyed
 from proxy.errors import NotFound
 from proxy.redaction import Audience, VisibleEvent, redact
 from proxy.render.freebusy import freebusy_json
@@ -49,19 +47,24 @@ def etag_of(body: bytes) -> str:
 
 
 def _keep(cache: LRUCache[Hashable, V], key: Hashable, value: V) -> None:
-    with contextlib.suppress(ValueError):  # larger than the whole bound: serve, not keep
+    try:  # noqa: SIM105 (not contextlib.suppress: this runs once per event of a read)
         cache[key] = value
+    except ValueError:  # larger than the whole bound: serve, not keep
+        pass
 
 
 class Reader:
     """The read path; one per process (it owns no state but the caches it is given).
 
-    :mod:`proxy.actions.calendar` names its reads for the JSON API and the portal."""
+    :mod:`proxy.actions.calendar` names its reads for the JSON API and the portal; what
+    it checks first comes from :mod:`proxy.actions.target`, so it imports no action."""
 
     def __init__(self, principals: Principals, service: CalendarService,
                  caches: ReadCaches) -> None:
         self.principals, self.service, self.caches = principals, service, caches
         self._building: dict[Hashable, asyncio.Task[None]] = {}
+        #: every audience seen, numbered (at most 24: detail x three flags)
+        self._audiences: dict[Audience, int] = {}
 
     # --- audiences ---------------------------------------------------------------------
     async def audiences(self, target: Target) -> dict[str, Audience]:
@@ -88,7 +91,9 @@ class Reader:
         if cached is not None:
             return cached
         by_calendar = [(c, a, await self._expanded(c, start, end)) for c, a in scoped]
-        fragments = [self._fragment(a, item) for _, a, item in _merged(by_calendar)]
+        numbers = {id(a): self._audience_number(a) for _, a in scoped}
+        fragments = [self._fragment(a, item, numbers[id(a)])
+                     for _, a, item in _merged(by_calendar)]
         shown = [f for f in fragments if f.visible is not None]
         body = b'{"events":[' + b",".join(f.json for f in shown) + b"]}"
         answer = Answer(body, etag_of(body), tuple(f.visible for f in shown
@@ -139,22 +144,23 @@ class Reader:
         cached = self.caches.occurrences.get(key)
         if cached is not None:
             return cached
-        items = await self._occurrences(calendar, start, end)
-        expanded = Expanded(tuple(items), tuple(_sort_key(i) for i in items))
+        keyed = expand_keyed(await self._candidates(calendar, start, end), start, end)
+        expanded = Expanded(tuple(i for _, i in keyed), tuple(k for k, _ in keyed))
         _keep(self.caches.occurrences, key, expanded)
         return expanded
 
-    async def _occurrences(self, calendar: CalendarRecord, start: datetime,
-                           end: datetime) -> list[MirroredEvent]:
-        """From the calendar's index when it has one, else the store's window query (and
-        an index built in the background once the calendar is read in a second window)."""
+    async def _candidates(self, calendar: CalendarRecord, start: datetime,
+                          end: datetime) -> list[MirroredEvent]:
+        """What the core expands: from the calendar's index when it has one, else the
+        store's window query (and an index built in the background once the calendar is
+        read in a second window)."""
         key = calendar.content_key
         index = self.caches.indexes.get(key)
         if index is not None:
-            return expand(index.candidates(start, end), start, end)
+            return index.candidates(start, end)
         if self.caches.misses.second(key) and key not in self._building:
             self._building[key] = asyncio.create_task(self._build(calendar))
-        return await self.service.calendar_occurrences(calendar, start, end)
+        return await self.service.calendar_window(calendar, start, end)
 
     async def _build(self, calendar: CalendarRecord) -> None:
         """Load and index one calendar's whole mirror (about ten window queries' worth)."""
@@ -165,6 +171,14 @@ class Reader:
             log.warning("indexing a calendar failed: %s", type(exc).__name__)
         finally:
             self._building.pop(calendar.content_key, None)
+
+    def _audience_number(self, audience: Audience) -> int:
+        """A small number per distinct audience (compared whole, every field), so that a
+        fragment key hashes as a string and an int instead of the audience's fields."""
+        number = self._audiences.get(audience)
+        if number is None:
+            number = self._audiences[audience] = len(self._audiences)
+        return number
 
     async def close(self) -> None:
         """Stop indexing in the background (before the store closes)."""
@@ -182,8 +196,11 @@ class Reader:
             raise NotFound("event: no such event", "event_not_found")
         return fragment.json, fragment.visible
 
-    def _fragment(self, audience: Audience, item: MirroredEvent) -> Fragment:
-        key = (item.id, audience)
+    def _fragment(self, audience: Audience, item: MirroredEvent,
+                  number: int | None = None) -> Fragment:
+        """``item`` redacted and rendered for ``audience`` (whose number the caller may
+        have looked up once for many items)."""
+        key = (item.id, self._audience_number(audience) if number is None else number)
         cached = self.caches.fragments.get(key)
         if cached is not None and cached.made_from(item):
             return cached
@@ -192,10 +209,6 @@ class Reader:
             event_json(visible)))
         _keep(self.caches.fragments, key, fragment)
         return fragment
-
-
-def _sort_key(item: MirroredEvent) -> SortKey:
-    return (to_utc(item.event.start, item.event.time_zone), item.id)
 
 
 def _merged(by_calendar: Sequence[tuple[CalendarRecord, Audience, Expanded]],

@@ -13,37 +13,39 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from cachetools import TLRUCache
+from cachetools import LRUCache
 
 V = TypeVar("V")
 Tag = tuple[str, str]
 
 
-class _Entries(TLRUCache[Hashable, tuple[Any, tuple[Tag, ...]]]):
-    """A TLRU cache that tells its owner which keys it evicted or expired."""
+Entry = tuple[Any, tuple[Tag, ...], float]
 
-    def __init__(self, maxsize: int, ttl: float,
-                 on_drop: Callable[[Hashable, tuple[Tag, ...]], None]) -> None:
-        super().__init__(maxsize, ttu=lambda _k, _v, now: now + ttl, timer=time.monotonic)
+
+class _Entries(LRUCache[Hashable, Entry]):
+    """An LRU cache that tells its owner which keys it evicted.
+
+    Expiry is kept in each entry and checked on the read (:meth:`TaggedCache.get`)
+    rather than by cachetools' ``TLRUCache``, whose every lookup enters its timer twice:
+    a principal lookup is made several times per request, and this keeps each one a
+    dictionary hit. An expired entry is dropped when it is next read, or evicted."""
+
+    def __init__(self, maxsize: int, on_drop: Callable[[Hashable, tuple[Tag, ...]], None],
+                 ) -> None:
+        super().__init__(maxsize)
         self._on_drop = on_drop
 
-    def popitem(self) -> tuple[Hashable, tuple[Any, tuple[Tag, ...]]]:
+    def popitem(self) -> tuple[Hashable, Entry]:
         key, value = super().popitem()
         self._on_drop(key, value[1])
         return key, value
-
-    def expire(self, time: float | None = None) -> list[tuple[Hashable, Any]]:
-        expired: list[tuple[Hashable, Any]] = list(super().expire(time))
-        for key, value in expired:
-            self._on_drop(key, value[1])
-        return expired
 
 
 class TaggedCache(Generic[V]):
     """``maxsize`` entries at most, each for at most ``ttl`` seconds, dropped by tag."""
 
     def __init__(self, maxsize: int, ttl: float) -> None:
-        self._entries = _Entries(maxsize, ttl, self._unindex)
+        self._entries = _Entries(maxsize, self._unindex)
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._generation = 0
         self.maxsize, self.ttl = maxsize, ttl
@@ -58,6 +60,10 @@ class TaggedCache(Generic[V]):
         found = self._entries.get(key)
         if found is None:
             return False, None
+        if found[2] <= time.monotonic():  # expired: gone, as if never kept
+            del self._entries[key]
+            self._unindex(key, found[1])
+            return False, None
         value: V = found[0]
         return True, value
 
@@ -66,7 +72,7 @@ class TaggedCache(Generic[V]):
         if generation != self._generation:
             return
         tagged = tuple(tags)
-        self._entries[key] = (value, tagged)
+        self._entries[key] = (value, tagged, time.monotonic() + self.ttl)
         for tag in tagged:
             self._by_tag.setdefault(tag, set()).add(key)
 

@@ -14,80 +14,116 @@ a rule against listed occurrences.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 
+from cachetools import LRUCache
 from dateutil.rrule import rruleset, rrulestr
 
 from proxy.core.mirror import MirroredEvent, occurrence_public_id
-from proxy.core.model import Event, EventStatus, Moment, Recurrence
+from proxy.core.model import EventStatus, Moment, Recurrence
 from proxy.core.timeutil import to_utc, zone
 
 SeriesKey = tuple[str, str, datetime]
+SortKey = tuple[datetime, str]
 #: a series may not produce more occurrences than this in one window (runaway rules)
 MAX_OCCURRENCES = 5000
 
 
 def expand(items: Iterable[MirroredEvent], start: datetime, end: datetime) -> list[MirroredEvent]:
     """Occurrences overlapping [start, end), cancellations removed, sorted by start."""
+    return [item for _, item in expand_keyed(items, start, end)]
+
+
+def expand_keyed(items: Iterable[MirroredEvent], start: datetime,
+                 end: datetime) -> list[tuple[SortKey, MirroredEvent]]:
+    """As :func:`expand`, each occurrence with the key it is sorted by (its UTC start,
+    then its id): every UTC instant is computed once, and callers that merge several
+    calendars need not compute the keys again."""
     masters: list[MirroredEvent] = []
-    concrete: list[MirroredEvent] = []
+    found: list[tuple[SortKey, MirroredEvent]] = []
     replaced: set[SeriesKey] = set()
     for item in items:
-        if item.event.is_series_master:
+        event = item.event
+        if event.rrule or event.occurrences_listed:  # Event.is_series_master, inlined
             masters.append(item)
             continue
-        key = _series_key(item.event)
-        if key is not None:
-            replaced.add(key)
-        concrete.append(item)
-    found = [i for i in concrete if i.event.status is not EventStatus.CANCELLED
-             and _overlaps(i.event, start, end)]
+        rec = event.recurrence
+        if rec is not None and rec.original_start is not None:
+            replaced.add((event.calendar_id, rec.series_id,
+                          to_utc(rec.original_start, event.time_zone)))
+        if event.status is EventStatus.CANCELLED:
+            continue
+        ev_start = to_utc(event.start, event.time_zone)
+        if _inside(ev_start, to_utc(event.end, event.time_zone), start, end):
+            found.append(((ev_start, item.id), item))
     for master in masters:
         if master.event.status is EventStatus.CANCELLED or master.event.occurrences_listed:
-            continue  # a cancelled series has no occurrences; listed ones are in ``concrete``
-        found.extend(o for o in _occurrences(master, start, end)
-                     if _series_key(o.event) not in replaced)
-    found.sort(key=lambda i: (to_utc(i.event.start, i.event.time_zone), i.id))
+            continue  # a cancelled series has no occurrences; listed ones are in ``items``
+        calendar_id, series_id = master.event.calendar_id, master.event.provider_id
+        for occurrence, occ_start, occ_end in _occurrences(master, start, end):
+            if (_inside(occ_start, occ_end, start, end)
+                    and (calendar_id, series_id, occ_start) not in replaced):
+                found.append(((occ_start, occurrence.id), occurrence))
+    found.sort(key=_first)
     return found
 
 
-def _series_key(event: Event) -> SeriesKey | None:
-    rec = event.recurrence
-    if rec is None or rec.original_start is None:
-        return None
-    return (event.calendar_id, rec.series_id, to_utc(rec.original_start, event.time_zone))
+def _first(pair: tuple[SortKey, MirroredEvent]) -> SortKey:
+    return pair[0]
 
 
-def _overlaps(event: Event, start: datetime, end: datetime) -> bool:
-    ev_start = to_utc(event.start, event.time_zone)
-    ev_end = to_utc(event.end, event.time_zone)
-    if ev_end == ev_start:  # zero-length events count when their instant is inside
+def _inside(ev_start: datetime, ev_end: datetime, start: datetime, end: datetime) -> bool:
+    """Overlap of UTC bounds; zero-length events count when their instant is inside."""
+    if ev_end == ev_start:
         return start <= ev_start < end
     return ev_end > start and ev_start < end
 
 
-def _occurrences(master: MirroredEvent, start: datetime, end: datetime) -> Iterator[MirroredEvent]:
+Generated = tuple[MirroredEvent, datetime, datetime]
+#: occurrences made lately, per (series public id, start): the same window or an
+#: overlapping one reuses the very objects (so the read caches recognise them by
+#: identity), and a series is not copied again for every window; each entry is checked
+#: against its master, so a changed series never reuses one
+OCCURRENCE_MEMO = 100_000
+_made: LRUCache[tuple[str, Moment], tuple[MirroredEvent, Generated]] = LRUCache(
+    OCCURRENCE_MEMO)
+
+
+def _occurrences(master: MirroredEvent, start: datetime, end: datetime) -> Iterator[Generated]:
+    """The master's occurrences whose generated start falls in the window (widened by
+    the series' duration), each with its UTC start and end."""
     event = master.event
     duration = _as_datetime(event.end, event) - _as_datetime(event.start, event)
-    rules = _ruleset(event)
-    lower = _bound(start - duration, event)
-    upper = _bound(end, event)
-    for count, when in enumerate(rules.between(lower, upper, inc=True)):
-        if count >= MAX_OCCURRENCES:
-            return
+    shape = _shape(event)
+    for when in _starts(shape, _bound(start - duration, event), _bound(end, event)):
         occ_start: Moment = when.date() if event.all_day else when
-        occ_end: Moment = (when + duration).date() if event.all_day else when + duration
-        occurrence = replace(
-            event, start=occ_start, end=occ_end, rrule=(), exdates=(),
-            recurrence=Recurrence(event.provider_id, occ_start, is_exception=False))
-        if _overlaps(occurrence, start, end):
-            yield MirroredEvent(occurrence_public_id(master.id, occ_start),
-                                master.calendar_id, master.integration_id, occurrence,
-                                series_public_id=master.id)
+        key = (master.id, occ_start)
+        held = _made.get(key)
+        if held is not None and (held[0] is master or held[0] == master):
+            yield held[1]
+            continue
+        made = _occurrence(master, occ_start, when + duration)
+        with contextlib.suppress(ValueError):
+            _made[key] = (master, made)
+        yield made
+
+
+def _occurrence(master: MirroredEvent, occ_start: Moment, until: datetime) -> Generated:
+    event = master.event
+    occ_end: Moment = until.date() if event.all_day else until
+    occurrence = replace(
+        event, start=occ_start, end=occ_end, rrule=(), exdates=(),
+        recurrence=Recurrence(event.provider_id, occ_start, is_exception=False))
+    return (MirroredEvent(occurrence_public_id(master.id, occ_start), master.calendar_id,
+                          master.integration_id, occurrence, series_public_id=master.id),
+            to_utc(occ_start, event.time_zone), to_utc(occ_end, event.time_zone))
 
 
 class SeriesShape(Protocol):
@@ -152,11 +188,14 @@ class _Shape:
     exdates: tuple[Moment, ...]
 
 
+def _shape(event: SeriesShape) -> _Shape:
+    return _Shape(event.start, event.time_zone, event.all_day, event.rrule, event.exdates)
+
+
 def _ruleset(event: SeriesShape) -> rruleset:
     """The master's rules, parsed once per distinct rule (parsing is most of the cost of
     expanding a series in a window); the result is only ever read."""
-    return _parsed(_Shape(event.start, event.time_zone, event.all_day, event.rrule,
-                          event.exdates))
+    return _parsed(_shape(event))
 
 
 @lru_cache(maxsize=4096)
@@ -173,6 +212,60 @@ def _parsed(event: _Shape) -> rruleset:
         timed = isinstance(exdate, datetime) or event.all_day
         rules.exdate(_as_datetime(exdate, event) if timed else _date_at(exdate, dtstart))
     return rules
+
+
+#: series starts generated and kept, over all rules (LRU by rule); a rule that would
+#: need more than MEMO_PER_RULE of them to reach a window is asked of dateutil directly
+MEMO_STARTS = 500_000
+MEMO_PER_RULE = 20_000
+
+
+class _Generated:
+    """One rule's starts generated so far, in order, extended when a later window asks:
+    a window is then two bisections instead of iterating the rule from its first start
+    (dateutil iterates from DTSTART on every ``between``)."""
+
+    __slots__ = ("complete", "rest", "starts")
+
+    def __init__(self, rules: rruleset) -> None:
+        self.starts: list[datetime] = []
+        self.rest: Iterator[datetime] = iter(rules)
+        self.complete = False
+
+    def reach(self, upper: datetime) -> bool:
+        """Generate up to the first start after ``upper``; ``False`` past the bound."""
+        starts = self.starts
+        while not self.complete and (not starts or starts[-1] <= upper):
+            if len(starts) >= MEMO_PER_RULE:
+                return False
+            nxt = next(self.rest, None)
+            if nxt is None:
+                self.complete = True
+            else:
+                starts.append(nxt)
+        return True
+
+    def between(self, lower: datetime, upper: datetime) -> list[datetime]:
+        starts = self.starts
+        low = bisect.bisect_left(starts, lower)
+        return starts[low:min(bisect.bisect_right(starts, upper), low + MAX_OCCURRENCES)]
+
+
+_generated: LRUCache[_Shape, _Generated] = LRUCache(
+    MEMO_STARTS, getsizeof=lambda g: len(g.starts) + 1)
+
+
+def _starts(shape: _Shape, lower: datetime, upper: datetime) -> list[datetime]:
+    """The starts the rule generates in [lower, upper] (at most MAX_OCCURRENCES)."""
+    memo = _generated.get(shape)
+    if memo is None:
+        memo = _Generated(_parsed(shape))
+    if not memo.reach(upper):
+        return list(itertools.islice(_parsed(shape).between(lower, upper, inc=True),
+                                     MAX_OCCURRENCES))
+    with contextlib.suppress(ValueError):
+        _generated[shape] = memo  # (again: its size grew)
+    return memo.between(lower, upper)
 
 
 def _date_at(day: date, dtstart: datetime) -> datetime:

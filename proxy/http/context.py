@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy.actions.calendar import Target
-from proxy.actions.calendar import resolve_target as resolve
-from proxy.actions.policy import account_policy
+from proxy.actions.target import Target, account_policy
+from proxy.actions.target import resolve_target as resolve
 from proxy.core.policy import Policy
 from proxy.http.auth import current_user
 from proxy.http.keys import PRINCIPALS

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.actions import calendar as actions
+from proxy.actions.target import check_events_read, visible_busy_allowed
 from proxy.core.access import check_scheduler
 from proxy.http.conditional import json_answer
 from proxy.http.context import resolve_target
@@ -20,7 +21,7 @@ from proxy.render.json import event_json
 
 async def list_events(request: web.Request) -> web.Response:
     target = await resolve_target(request)
-    actions.check_events_read(target)  # 403 for colleagues, before the window is read
+    check_events_read(target)  # 403 for colleagues, before the window is read
     start, end = query_window(request)
     answer = await actions.events_answer(deps(request.app), target, start, end,
                                          request.query.get("calendar"))
@@ -63,7 +64,7 @@ async def delete_event(request: web.Request) -> web.Response:
 
 async def freebusy(request: web.Request) -> web.Response:
     target = await resolve_target(request)
-    actions.visible_busy_allowed(target)
+    visible_busy_allowed(target)
     start, end = query_window(request)
     return json_answer(request, await actions.busy_answer(deps(request.app), target, start,
                                                           end))

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.actions.calendar import resolve_target
+from proxy.actions.target import resolve_target
 from proxy.errors import BadRequest, Forbidden, NotFound
 from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.actions.calendar import OutsiderNotFound, Target
 from proxy.actions.policy import require_admin
+from proxy.actions.target import OutsiderNotFound, Target
 from proxy.core.access import Relation
 from proxy.errors import BadRequest, Forbidden
 from proxy.http.auth import current_user

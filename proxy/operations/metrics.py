@@ -18,8 +18,8 @@ small fixed set. The metrics of DESIGN §12:
   from the store at each scrape;
 - ``calproxy_notifications_total{direction,service}``: change notifications in and out;
 - ``calproxy_push_notices_total{service,outcome}``: every request on a provider hook
-  (``outcome`` ``accepted``, ``ignored`` (unknown channel, wrong secret), ``handshake``
-  or ``malformed``).
+  (``outcome`` ``accepted``, ``ignored`` (unknown channel, wrong secret), ``handshake``,
+  ``sync`` (Google's first message of a channel) or ``malformed``).
 
 Code far from the app (providers in worker threads, the sync driver) reaches the app's
 metrics through :data:`CURRENT`, a context variable the access middleware sets for each
@@ -99,8 +99,8 @@ def count_notification(direction: str, service: str) -> None:
 
 
 def count_push_notice(service: str, outcome: str) -> None:
-    """One notice on a provider hook: ``accepted``, ``ignored``, ``handshake`` or
-    ``malformed``; accepted ones also count as notifications ``in``."""
+    """One notice on a provider hook: ``accepted``, ``ignored``, ``handshake``, ``sync``
+    or ``malformed``; accepted ones also count as notifications ``in``."""
     metrics = CURRENT.get()
     if metrics is not None:
         metrics.push_notices.labels(service, outcome).inc()

@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from aiohttp import web
 
 from proxy.actions import calendar as actions
-from proxy.actions.calendar import OutsiderNotFound
 from proxy.actions.delegates import delegators
 from proxy.actions.deps import Deps
+from proxy.actions.target import OutsiderNotFound, Target, resolve_target
 from proxy.core.access import Relation
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import BadRequest, CalproxyError, Conflict, Forbidden
@@ -64,7 +64,7 @@ def zone_of(primary: str | None, seen: list[VisibleEvent]) -> str:
     return counts.most_common(1)[0][0] if counts else "UTC"
 
 
-async def _seen(app_deps: Deps, target: actions.Target, around: date) -> list[VisibleEvent]:
+async def _seen(app_deps: Deps, target: Target, around: date) -> list[VisibleEvent]:
     """What the viewer may see from two days before ``around`` to nine days after (a
     week in any zone), through the read path of ``/events`` or, for a colleague,
     ``/freebusy`` (§3)."""
@@ -95,17 +95,17 @@ async def schedule_for_choices(app_deps: Deps, viewer: User) -> list[str]:
                              if d.can_schedule]
 
 
-def _refused(request: web.Request, exc: Exception, target: actions.Target | None,
+def _refused(request: web.Request, exc: Exception, target: Target | None,
              write: bool, event_id: str | None = None) -> None:
     """Record a refusal on someone else's calendar, as the API does (DESIGN §12); pages
     show refusals in words, so they are recorded where they are caught."""
     record_refusal(request.app.get(AUDIT), exc, target, write, event_id)
 
 
-async def _target(request: web.Request, ref: str, write: bool) -> actions.Target:
+async def _target(request: web.Request, ref: str, write: bool) -> Target:
     """``ref`` as the signed-in viewer sees it; an outsider's 404 is recorded."""
     try:
-        return await actions.resolve_target(deps(request.app).principals,
+        return await resolve_target(deps(request.app).principals,
                                             portal_user(request), ref)
     except OutsiderNotFound as exc:
         _refused(request, exc, None, write)
@@ -148,7 +148,7 @@ async def schedule(request: web.Request) -> web.Response:
     """``Schedule a meeting``: create it on the chosen calendar ("Schedule for")."""
     app_deps = deps(request.app)
     form = read_form(posted_form(request))
-    target: actions.Target | None = None
+    target: Target | None = None
     try:
         target = await _target(request, form.schedule_for, write=True)
         draft = form.draft(creating=True)
@@ -162,7 +162,7 @@ async def schedule(request: web.Request) -> web.Response:
     return redirect(f"/portal/calendar/{target.owner.email}?start={monday}&done=scheduled")
 
 
-async def _editable(request: web.Request) -> tuple[actions.Target, VisibleEvent, str]:
+async def _editable(request: web.Request) -> tuple[Target, VisibleEvent, str]:
     """The event to edit or delete, if the viewer may change it (a refusal is recorded
     as a refused write, the edit page being the first step of one)."""
     event_id = request.match_info["id"]
@@ -182,7 +182,7 @@ async def edit_page(request: web.Request) -> web.Response:
     return _edit(request, target, form_of_event(visible, zone_name, target.owner.email))
 
 
-def _edit(request: web.Request, target: actions.Target, form: EventForm,
+def _edit(request: web.Request, target: Target, form: EventForm,
           status: int = 200) -> web.Response:
     return render(request, "event_edit.html", {
         "owner": target.owner.email, "form": form, "action": request.path,

@@ -37,7 +37,15 @@ from proxy.core.model import (
 )
 from proxy.core.timeutil import to_utc
 from proxy.errors import BadRequest, CursorExpired, Forbidden, UpstreamError, UpstreamNotFound
-from proxy.providers.base import Capabilities, Connection, ContactPage, SyncPage, Window
+from proxy.providers.base import (
+    Capabilities,
+    Connection,
+    ContactPage,
+    PushChannel,
+    PushTarget,
+    SyncPage,
+    Window,
+)
 from proxy.providers.google_normalize import (
     PERSON_FIELDS,
     Malformed,
@@ -46,6 +54,7 @@ from proxy.providers.google_normalize import (
     draft_to_json,
     event_from_json,
 )
+from proxy.providers.google_push import SUPPORT, channel_from_json, stop_body, watch_body
 from proxy.providers.google_transport import GoogleTransport, Json, RetryPolicy, gate_for
 
 T = TypeVar("T")
@@ -101,6 +110,7 @@ class GoogleProvider:
     """One Google integration: its calendars, events and contacts."""
 
     capabilities = Capabilities()
+    push = SUPPORT
 
     def __init__(self, connection: Connection, policy: RetryPolicy | None = None) -> None:
         settings = connection.settings
@@ -246,6 +256,25 @@ class GoogleProvider:
         if contact is None:
             raise UpstreamError("google answered a malformed payload (deleted contact)")
         return contact
+
+    async def watch(self, calendar_id: str, primary: bool, target: PushTarget) -> PushChannel:
+        """``events.watch`` on the calendar (``primary`` needs nothing special: Google's
+        primary calendar id is the address); the sync message may arrive before this
+        returns, which the hook acknowledges without knowing the channel."""
+        data = await self._call(self._events.watch(calendarId=calendar_id,
+                                                   body=watch_body(target)))
+        return channel_from_json(data, target)
+
+    async def renew(self, channel: PushChannel, expires: datetime) -> PushChannel:
+        """Google has no way to extend a channel (``push.renews_in_place`` is false)."""
+        raise UpstreamNotFound("google channels are renewed by a new channel")
+
+    async def unwatch(self, channel: PushChannel) -> None:
+        """``channels.stop``; a channel Google no longer has (404, 410) is already stopped."""
+        try:
+            await self.transport.call(self.calendar.channels().stop(body=stop_body(channel)))
+        except UpstreamNotFound:
+            return
 
     async def close(self) -> None:
         return None

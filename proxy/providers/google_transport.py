@@ -50,7 +50,8 @@ RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEED
                 "RESOURCE_EXHAUSTED"}
 SCOPE_REASONS = {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
 EXPIRED_REASONS = {"fullSyncRequired", "EXPIRED_SYNC_TOKEN"}
-_SAFE_REASON = re.compile(r"^[A-Za-z_]{1,64}$")
+#: reasons are names like ``fullSyncRequired`` or ``push.webhookUrlNotHttps``
+_SAFE_REASON = re.compile(r"^[A-Za-z_][A-Za-z_.]{0,63}$")
 #: bodies larger than this are parsed in a worker thread so the loop stays responsive
 BIG_BODY = 256 * 1024
 

@@ -23,29 +23,34 @@ def json_bytes(value: Any) -> bytes:
 
 
 def event_json(event: VisibleEvent) -> dict[str, Any]:
+    """The JSON model of one visible event. Enum fields are given as their members
+    (``StrEnum``: both orjson and the standard library write their values, and they
+    compare equal to them) and moments by ``isoformat`` (what :func:`format_moment`
+    writes for both instants and dates): this runs once per event of every first read."""
     rec = event.recurrence
+    organizer, conference, redacted = event.organizer, event.conference, event.redacted
+    created, updated = event.created, event.updated
     return {
         "id": event.id,
         "calendar_id": event.calendar_id,
-        "service": event.service.value,
+        "service": event.service,
         "ical_uid": event.ical_uid,
         "title": event.title,
-        "description": event.description or None if event.redacted else event.description,
-        "location": event.location or None if event.redacted else event.location,
-        "start": format_moment(event.start),
-        "end": format_moment(event.end),
+        "description": event.description or None if redacted else event.description,
+        "location": event.location or None if redacted else event.location,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
         "time_zone": event.time_zone,
         "all_day": event.all_day,
-        "status": event.status.value,
-        "show_as": event.show_as.value,
-        "sensitivity": event.sensitivity.value,
-        "organizer": None if event.organizer is None else {
-            "name": event.organizer.name, "email": event.organizer.email},
-        "attendees": [_attendee(a) for a in event.attendees],
+        "status": event.status,
+        "show_as": event.show_as,
+        "sensitivity": event.sensitivity,
+        "organizer": None if organizer is None else {
+            "name": organizer.name, "email": organizer.email},
+        "attendees": [_attendee(a) for a in event.attendees] if event.attendees else [],
         "join_url": event.join_url,
-        "conference": None if event.conference is None else {
-            "provider": event.conference.provider.value,
-            "join_url": event.conference.join_url},
+        "conference": None if conference is None else {
+            "provider": conference.provider, "join_url": conference.join_url},
         "categories": list(event.categories),
         "recurrence": None if rec is None else {
             "series_id": rec.series_id,
@@ -53,9 +58,9 @@ def event_json(event: VisibleEvent) -> dict[str, Any]:
             else format_moment(rec.original_start),
             "is_exception": rec.is_exception,
         },
-        "created": None if event.created is None else format_moment(event.created),
-        "updated": None if event.updated is None else format_moment(event.updated),
-        "redacted": event.redacted,
+        "created": None if created is None else created.isoformat(),
+        "updated": None if updated is None else updated.isoformat(),
+        "redacted": redacted,
         "can_edit": event.can_edit,
     }
 

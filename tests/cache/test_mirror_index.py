@@ -1,5 +1,6 @@
 """A calendar's in-memory index serves every window exactly as the store's query does:
-expanding its candidates gives the same occurrences as expanding the store's rows."""
+expanding its candidates gives the same occurrences as expanding the store's rows; and
+the read path's unsorted window query returns exactly the rows of the sorted one."""
 
 from __future__ import annotations
 
@@ -76,6 +77,9 @@ async def test_index_windows_match_the_store(mirror: tuple[SqlStore, CalendarRec
         rows = await store.events_in_range([record.id], start, end)
         assert _ids(expand(index.candidates(start, end), start, end)) == _ids(
             expand(rows, start, end))
+        unsorted = await store.window_items([record.id], start, end)  # the read path's
+        assert sorted(_ids(unsorted)) == sorted(_ids(rows))
+        assert expand(unsorted, start, end) == expand(rows, start, end)
 
 
 def _ids(found: list[MirroredEvent]) -> list[tuple[str, str]]:

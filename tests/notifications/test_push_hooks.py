@@ -262,7 +262,7 @@ async def test_google_sync_is_acknowledged_and_exists_syncs(pushed: Live) -> Non
         assert answer.status == 200
     await asyncio.sleep(1.0)
     assert pushed.backend.requests == requests  # only acknowledged
-    assert await metric(pushed, "accepted", "google") == 1
+    assert await metric(pushed, "sync", "google") == 1  # counted apart, not looked up
     for forged in ({"X-Goog-Resource-ID": "res-other"}, {"X-Goog-Channel-Token": "nope"}):
         async with pushed.http.post(f"{pushed.url}/hooks/google",
                                     headers={**headers, "X-Goog-Resource-State": "exists",

@@ -39,6 +39,8 @@ from proxy.store.sql_base import sha256_hex
 log = logging.getLogger(__name__)
 
 ACCEPTED, IGNORED, HANDSHAKE, MALFORMED = "accepted", "ignored", "handshake", "malformed"
+#: Google's first message of a channel, acknowledged without a look-up
+SYNCED = "sync"
 
 
 class Hooks:
@@ -125,10 +127,15 @@ async def _graph(request: web.Request, lifecycle: bool) -> web.StreamResponse:
 
 
 async def google_notification(request: web.Request) -> web.StreamResponse:
-    """A Google Calendar push message (everything is in its headers)."""
+    """A Google Calendar push message (everything is in its headers; what each answer
+    means to Google: :mod:`.google_hook`). A ``sync`` message is acknowledged unread: it
+    may come before the watch call returned, and it announces no change."""
     service = Service.GOOGLE
     with _counted_if_malformed(service):
         notice = parse_google(request.headers)
+    if notice.kind is Kind.SYNC:
+        count_push_notice(service.value, SYNCED)
+        return web.Response(status=200)
     outcome = await request.app[HOOKS].dispatch(service, notice)
     count_push_notice(service.value, outcome)
     return web.Response(status=200)
