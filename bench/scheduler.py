@@ -71,9 +71,45 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Statements:
+    """Counts what an instance asks of the database (a SQLAlchemy event listener on its
+    engine): statements (an executemany counts once), transactions, and connection
+    checkouts (each one a pre-ping round trip). With ``BENCH_BREAKDOWN=1`` it also keeps
+    the statements by their first words, to show where the round trips go."""
+
+    def __init__(self) -> None:
+        self.statements = self.transactions = self.checkouts = 0
+        self.kinds: dict[str, int] = {}
+        self.breakdown = os.environ.get("BENCH_BREAKDOWN") == "1"
+
+    def listen(self, engine: object) -> None:
+        from sqlalchemy import event
+
+        sync_engine = engine.sync_engine  # type: ignore[attr-defined]
+        event.listen(sync_engine, "before_cursor_execute", self._statement)
+        event.listen(sync_engine, "begin", self._begin)
+        event.listen(sync_engine.pool, "checkout", self._checkout)
+
+    def _statement(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.statements += 1
+        if self.breakdown:
+            kind = " ".join(statement.split()[:6])[:90]
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def _begin(self, _conn: object) -> None:
+        self.transactions += 1
+
+    def _checkout(self, *_: object) -> None:
+        self.checkouts += 1
+
+    def snapshot(self) -> tuple[int, int, int, dict[str, int]]:
+        return self.statements, self.transactions, self.checkouts, dict(self.kinds)
+
+
 class Instance:
     def __init__(self, settings: object, schema: str) -> None:
         self.settings, self.schema = settings, schema
+        self.counter = Statements()
 
     async def start(self) -> None:
         from proxy.http.app import create_app
@@ -81,6 +117,7 @@ class Instance:
         from proxy.store.sql import open_store
 
         self.store = await open_store(self.settings, search_path=self.schema)  # type: ignore[arg-type]
+        self.counter.listen(self.store.engine)
         self.app = create_app(self.settings, self.store, scheduler=True)  # type: ignore[arg-type]
         self.server = TestServer(self.app, host="127.0.0.1", port=self.settings.port)  # type: ignore[attr-defined]
         await self.server.start_server()
@@ -118,24 +155,58 @@ async def _connect(http: aiohttp.ClientSession, one: Instance) -> None:
         await asyncio.gather(*(connect(m) for m in range(batch, min(batch + 10, MAILBOXES))))
 
 
+_LAG = """SELECT extract(epoch FROM now() - min(synced_at)),
+                  percentile_cont(0.95) WITHIN GROUP
+                    (ORDER BY extract(epoch FROM now() - synced_at))
+           FROM {schema}.calendars WHERE synced"""
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
 async def _watch(http: aiohttp.ClientSession, base: str, instances: list[Instance],
-                 seconds: float, label: str, freshness: int) -> None:
+                 seconds: float, label: str, freshness: int, admin: asyncpg.Connection,
+                 schema: str) -> None:
+    """Watch the instances for ``seconds``; the sync lag is sampled every second from the
+    database (the age of the stalest synced mirror, and the age 95 % of mirrors are under)."""
     before, cpu0, wall0 = await _count(http, base), time.process_time(), time.perf_counter()
+    db0 = [i.counter.snapshot() for i in instances]
     lags: list[float] = []
+    ages: list[float] = []
     while time.perf_counter() - wall0 < seconds:
         await asyncio.sleep(1.0)
-        lags.append(max(i.scheduler.sync_lag() for i in instances))
+        stalest, p95 = await admin.fetchrow(_LAG.format(schema=schema))
+        lags.append(float(stalest))
+        ages.append(float(p95))
     after, cpu = await _count(http, base), time.process_time() - cpu0
+    db1 = [i.counter.snapshot() for i in instances]
     rounds = after["rounds"] - before["rounds"]
+    per = max(rounds, 1)
+    statements, transactions, checkouts = (
+        sum(b[n] - a[n] for a, b in zip(db0, db1, strict=True)) for n in range(3))  # type: ignore[operator]
     periods = seconds / freshness
     print(flush=True)
-    print(f"{label} (sync concurrency {instances[0].settings.sync_concurrency} each): "  # type: ignore[attr-defined]
+    print(f"{label}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"(freshness {freshness} s, sync concurrency "
+          f"{instances[0].settings.sync_concurrency} each): "  # type: ignore[attr-defined]
           f"{rounds} upstream rounds in {seconds:.0f} s = "
-          f"{rounds / (MAILBOXES * CALENDARS) / periods:.2f} rounds per calendar per period; "
-          f"sync lag max {max(lags):.1f} s, mean {sum(lags) / len(lags):.1f} s "
-          f"(freshness {freshness} s); calproxy CPU {cpu:.1f} s = "
-          f"{1000 * cpu / max(rounds, 1):.1f} ms per round; "
-          f"max {after['max_in_flight']} requests per mailbox, {after['refusals']} refused")
+          f"{rounds / (MAILBOXES * CALENDARS) / periods:.2f} rounds per calendar per period\n"
+          f"  sync lag (stalest mirror): max {max(lags):.1f} s, p95 {_p95(lags):.1f} s; "
+          f"95 % of mirrors younger than {max(ages):.1f} s\n"
+          f"  calproxy CPU {cpu:.1f} s = {1000 * cpu / per:.1f} ms per round; "
+          f"max {after['max_in_flight']} requests per mailbox, {after['refusals']} refused\n"
+          f"  database per round: {statements / per:.1f} statements in "
+          f"{transactions / per:.1f} transactions ({checkouts / per:.1f} connection "
+          f"checkouts)", flush=True)
+    if instances[0].counter.breakdown:
+        kinds: dict[str, int] = {}
+        for a, b in zip(db0, db1, strict=True):
+            for kind, n in b[3].items():
+                kinds[kind] = kinds.get(kind, 0) + n - a[3].get(kind, 0)
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"  {n / per:6.2f} per round  {kind}")
 
 
 async def _bench(base: str, freshness: int, periods: int, concurrency: int) -> None:
@@ -175,11 +246,11 @@ async def _bench(base: str, freshness: int, periods: int, concurrency: int) -> N
                   f"{time.perf_counter() - warm:.1f} s")
             await asyncio.sleep(freshness)  # past the first refresh of everything
             await _watch(http, base, instances[:1], freshness * periods, "one instance",
-                         freshness)
+                         freshness, admin, schema)
             await instances[1].start()
             await asyncio.sleep(freshness / 2)
             await _watch(http, base, instances, freshness * periods, "two instances",
-                         freshness)
+                         freshness, admin, schema)
     finally:
         for instance in instances:
             if hasattr(instance, "server"):
@@ -190,7 +261,7 @@ async def _bench(base: str, freshness: int, periods: int, concurrency: int) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--freshness", type=int, default=20)
+    parser.add_argument("--freshness", type=int, default=30)
     parser.add_argument("--periods", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32,
                         help="CALPROXY_SYNC_CONCURRENCY of each instance")

@@ -152,7 +152,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                                   Manners(leases if shared else None))
         app[CONNECTIONS] = connections
         app[CALENDARS] = CalendarService(store, settings, connections,
-                                         Syncer(store, settings, leases), app[PRINCIPALS])
+                                         Syncer(store, settings, leases,
+                                                manners=connections.manners),
+                                         app[PRINCIPALS])
         app[READER] = Reader(app[PRINCIPALS], app[CALENDARS], app[READ_CACHES])
         yield
         await app[READER].close()

@@ -64,19 +64,16 @@ class ChangeTracker:
 
     async def track(self, calendar_id: str) -> None:
         """Log what each viewer class of the calendar's owner would now read differently."""
-        calendar = await self.store.get_calendar(calendar_id)
-        if calendar is None:
+        found = await self.store.watched_calendar(calendar_id)  # one query per round
+        if found is None:
             return
-        integration = await self.store.get_integration(calendar.integration_id)
-        owner = None if integration is None else await self.store.get_user(integration.user_id)
-        if owner is None or not await self.store.is_watched(owner.id):
-            return
+        calendar, owner_id, email = found
         window = sync_window(self.settings, datetime.now(UTC))
         items = [] if not calendar.synced else expand(
             await self.store.events_in_range([calendar_id], window.start, window.end),
             window.start, window.end)
         for viewer in Viewer:
-            await self._record(owner.id, owner.email, viewer, calendar_id, items)
+            await self._record(owner_id, email, viewer, calendar_id, items)
 
     async def baseline(self, owner_id: str) -> None:
         """Snapshot every calendar of the owner, so the next change can be told apart."""

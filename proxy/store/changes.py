@@ -61,14 +61,17 @@ class Changes:
     """The hub: local listeners, and optionally a relay to other instances."""
 
     def __init__(self) -> None:
-        self._listeners: list[tuple[Listener, bool]] = []
+        self._listeners: list[tuple[Listener, bool | None]] = []
         self.relay: Relay | None = None
 
-    def subscribe(self, listener: Listener, *, local_only: bool = False) -> Callable[[], None]:
+    def subscribe(self, listener: Listener, *, local_only: bool = False,
+                  relayed_only: bool = False) -> Callable[[], None]:
         """Call ``listener`` for every change, local or relayed (``local_only``: for changes
-        this process committed only, e.g. work one instance must do once); returns an
+        this process committed only, e.g. work one instance must do once;
+        ``relayed_only``: for the other instances' changes only); returns an
         unsubscribe."""
-        entry = (listener, local_only)
+        entry: tuple[Listener, bool | None] = (listener, True if local_only else (
+            False if relayed_only else None))
         self._listeners.append(entry)
         return lambda: self._listeners.remove(entry)
 
@@ -83,8 +86,8 @@ class Changes:
         self._dispatch(change, relayed=True)
 
     def _dispatch(self, change: Change, relayed: bool) -> None:
-        for listener, local_only in list(self._listeners):
-            if relayed and local_only:
+        for listener, local in list(self._listeners):  # local: None for both kinds
+            if local is not None and local == relayed:
                 continue
             try:
                 listener(change)

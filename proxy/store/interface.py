@@ -7,7 +7,7 @@ is one transaction; methods that write several rows (``apply_event_sync``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import EllipsisType
 from typing import Any, Protocol
@@ -23,8 +23,12 @@ from proxy.store.records import (
     Feed,
     Integration,
     IntegrationStatus,
+    LeaseFence,
     PushChannelRecord,
     Role,
+    RoundClaim,
+    RoundStart,
+    SlotTaken,
     SyncSchedule,
     User,
     Webhook,
@@ -136,12 +140,16 @@ class Store(Protocol):
         """Unsyncing drops its mirrored events and cursor."""
     async def apply_event_sync(
         self, calendar_id: str, changed: Sequence[MirroredEvent], removed: Sequence[str],
-        cursor: str | None, synced_at: datetime, full: bool,
-    ) -> None:
-        """Write one finished sync round in one transaction.
+        cursor: str | None, synced_at: datetime, full: bool, *,
+        lease: LeaseFence | None = None,
+    ) -> CalendarRecord:
+        """Write one finished sync round in one transaction; the calendar as it now is.
 
         ``removed`` are provider ids. ``full=True`` means ``changed`` is the whole calendar:
-        every mirrored event not in it is deleted (deletion reconciliation).
+        every mirrored event not in it is deleted (deletion reconciliation). With a
+        ``lease``, the transaction first checks that its holder still holds it live (and
+        releases it); otherwise it raises ``LeaseLost`` and writes nothing (fencing: a
+        holder that lost its lease never overwrites the next holder's round).
         """
     async def events_in_range(
         self, calendar_ids: Sequence[str], start: datetime, end: datetime,
@@ -162,8 +170,10 @@ class Store(Protocol):
     # --- contacts mirror ---------------------------------------------------------------
     async def apply_contact_sync(
         self, integration_id: str, changed: Sequence[Contact], removed: Sequence[str],
-        cursor: str | None, synced_at: datetime, full: bool,
-    ) -> None: ...
+        cursor: str | None, synced_at: datetime, full: bool, *,
+        lease: LeaseFence | None = None,
+    ) -> None:
+        """Like ``apply_event_sync``, for an integration's contacts."""
     async def list_contacts(self, integration_ids: Sequence[str]) -> list[tuple[str, str, Contact]]:
         """(public id, integration id, contact) for every mirrored contact."""
     async def get_contact(self, contact_id: str) -> tuple[str, str, Contact] | None: ...
@@ -173,14 +183,25 @@ class Store(Protocol):
     # --- sync across instances (leases are coordination rows; they announce nothing) ---
     async def acquire_lease(self, key: str, holder: str, seconds: float) -> bool:
         """Take ``key`` for ``seconds`` unless another holder's lease is still live."""
+    async def begin_round(self, claim: RoundClaim,
+                          wanted: Callable[[CalendarRecord], bool]) -> RoundStart:
+        """One transaction: take the calendar's lease and a free mailbox slot, and read the
+        calendar as committed; nothing is taken unless the lease was free, the calendar's
+        integration is connected, ``wanted(calendar)`` and the mailbox is not paused."""
+    async def take_slot(self, slots: Sequence[str], pause: str | None, holder: str,
+                        seconds: float) -> SlotTaken:
+        """Take the first free of ``slots`` (one statement) unless ``pause`` lives."""
+    async def pause_key(self, key: str, seconds: float) -> None:
+        """Keep ``key`` live, held by nobody, at least ``seconds`` more (a shared pause)."""
     async def renew_lease(self, key: str, holder: str, seconds: float) -> bool:
         """Extend a lease ``holder`` still has; False when it lapsed and was taken."""
     async def release_lease(self, key: str, holder: str) -> None: ...
     async def lease_holder(self, key: str) -> str | None:
         """Who holds ``key`` now (None when free or expired)."""
     async def sync_schedule(self) -> SyncSchedule:
-        """Synced calendars and contacts of connected integrations granted access, and
-        connected integrations whose calendars were never listed."""
+        """Synced calendars and contacts of connected integrations granted access,
+        connected integrations whose calendars were never listed, and every connected
+        integration."""
     # --- the web portal (every browser-held secret stored as its SHA-256) ---------------
     async def create_portal_session(self, user_id: str) -> str:
         """A new browser session; returns its id (shown once, stored hashed)."""
@@ -218,6 +239,8 @@ class Store(Protocol):
                              next_attempt: datetime | None) -> None: ...
     async def watch_owner(self, owner_id: str, until: datetime) -> None: ...
     async def is_watched(self, owner_id: str) -> bool: ...
+    async def watched_calendar(self, calendar_id: str) -> tuple[CalendarRecord, str, str] | None:
+        """The calendar, its owner's id and email, if the owner's changes are watched."""
     async def get_snapshot(self, owner_id: str, viewer: str,
                            calendar_id: str) -> tuple[dict[str, str], int] | None: ...
     async def record_change(self, owner_id: str, viewer: str, calendar_id: str,

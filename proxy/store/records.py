@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -176,6 +176,62 @@ class SyncSchedule:
     contacts: list[SyncTarget]
     #: connected integrations with calendar access whose calendars were never listed
     undiscovered: list[str]
+    #: the connected integrations, by id (so a round need not read its integration)
+    integrations: dict[str, Integration] = field(default_factory=dict)
+
+
+class LeaseLost(RuntimeError):
+    """A holder's lease lapsed (and may have been taken) before its round could commit;
+    the store refused the round's result."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseFence:
+    """What a round's commit checks and releases in its own transaction: ``key`` must
+    still be held by ``holder`` and live, else the commit is refused (:class:`LeaseLost`);
+    ``also`` (a mailbox slot taken with it) is released with it."""
+
+    key: str
+    holder: str
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoundClaim:
+    """What the start of a calendar's sync round asks for, in one transaction: the lease
+    ``key`` for ``seconds``, and the first free one of a mailbox's ``slots`` unless its
+    ``pause`` key is live (the mailbox was throttled)."""
+
+    key: str
+    holder: str
+    seconds: float
+    calendar_id: str
+    slots: tuple[str, ...] = ()
+    pause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStart:
+    """What :meth:`~proxy.store.interface.Store.begin_round` found and took."""
+
+    #: the calendar as committed now; None when it is gone or its integration is not
+    #: connected
+    calendar: CalendarRecord | None
+    #: the lease was taken: the caller runs the round (and nothing was taken otherwise)
+    held: bool = False
+    #: the mailbox slot taken with the lease (None: every slot was busy, or none asked)
+    slot: str | None = None
+    #: seconds the mailbox stays paused (nothing was taken then)
+    paused_for: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTaken:
+    """What :meth:`~proxy.store.interface.Store.take_slot` found: the slot taken, or how
+    long the mailbox stays paused (0 when every slot was merely busy)."""
+
+    slot: str | None
+    paused_for: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proxy.core.ids import encode_id
@@ -20,7 +20,8 @@ from proxy.core.mirror import mailbox_scope
 from proxy.store.changes import Change, Changes, Topic
 from proxy.store.crypto import CredentialCipher
 from proxy.store.engine import read_transaction, write_transaction
-from proxy.store.schema import integrations, users
+from proxy.store.records import LeaseFence, LeaseLost
+from proxy.store.schema import integrations, sync_leases, users
 
 T = TypeVar("T")
 
@@ -48,6 +49,23 @@ async def id_scope(conn: AsyncConnection, integration_id: str) -> str | None:
         return None
     mailbox = json.loads(row.details).get("mailbox") or row.email
     return mailbox_scope(row.user_id, row.service, mailbox)
+
+
+async def fence(conn: AsyncConnection, lease: LeaseFence | None) -> None:
+    """Inside a round's commit: release the lease (and what was taken with it) if
+    ``lease.holder`` still holds it live; :class:`LeaseLost` otherwise, which rolls the
+    commit back. The deleted row stays locked until the commit, so no other holder can
+    take the lease in between, and a holder that lost it can never overwrite the next
+    holder's round."""
+    if lease is None:
+        return
+    released = (await conn.execute(
+        delete(sync_leases).where(sync_leases.c.holder == lease.holder,
+                                  sync_leases.c.key.in_([lease.key, *lease.also]),
+                                  sync_leases.c.expires_at >= utcnow())
+        .returning(sync_leases.c.key))).scalars().all()
+    if lease.key not in released:
+        raise LeaseLost("this holder's lease lapsed before the round could commit")
 
 
 def sha256_hex(secret: str) -> str:

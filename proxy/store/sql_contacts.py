@@ -16,8 +16,9 @@ from proxy.core.model import Contact
 from proxy.errors import NotFound
 from proxy.store.changes import Topic
 from proxy.store.codec import contact_from_json, contact_to_json
+from proxy.store.records import LeaseFence
 from proxy.store.schema import contacts, integrations
-from proxy.store.sql_base import StoreBase, chunks, id_scope
+from proxy.store.sql_base import StoreBase, chunks, fence, id_scope
 
 
 def contact_row(scope: str, integration_id: str, contact: Contact) -> dict[str, Any]:
@@ -59,11 +60,15 @@ async def _replace_contacts(conn: AsyncConnection, integration_id: str,
 class ContactOps(StoreBase):
     async def apply_contact_sync(
         self, integration_id: str, changed: Sequence[Contact], removed: Sequence[str],
-        cursor: str | None, synced_at: datetime, full: bool,
+        cursor: str | None, synced_at: datetime, full: bool, *,
+        lease: LeaseFence | None = None,
     ) -> None:
         """Write one contacts round in one transaction: ``removed`` are provider ids,
-        ``full=True`` replaces the whole mirror; the cursor moves with the data."""
+        ``full=True`` replaces the whole mirror; the cursor moves with the data. With a
+        ``lease``, the round commits only while that lease is still held (and releases
+        it), else :class:`~proxy.store.records.LeaseLost` and nothing is written."""
         async with self._write() as conn:
+            await fence(conn, lease)
             scope = await _lock_integration(conn, integration_id)
             rows = list({c.provider_id: contact_row(scope, integration_id, c)
                          for c in changed}.values())

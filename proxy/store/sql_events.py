@@ -3,9 +3,10 @@
 Each mirrored event is one row: its public id, its calendar, the provider's id, its
 ``kind``, its UTC bounds (for range queries) and the whole :class:`Event` as JSON. A sync
 round lands in one transaction: rows are encoded first (a bad event fails the round before
-anything is written), the calendar row is locked, the changed and removed events are
-deleted by provider id and the changed ones bulk-inserted (one executemany), and the cursor
-moves last; any error rolls all of it back, so the previous mirror and cursor stay whole.
+anything is written), the calendar row is locked by the update that moves its cursor, the
+changed and removed events are deleted by provider id and the changed ones bulk-inserted
+(one executemany); any error rolls all of it back, so the previous mirror and cursor stay
+whole. A round that finds nothing new is two statements: the lease check and the cursor.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proxy.core.mirror import MirroredEvent, calendar_public_id
@@ -23,10 +25,10 @@ from proxy.core.timeutil import to_utc
 from proxy.errors import NotFound
 from proxy.store.changes import Topic
 from proxy.store.codec import event_from_json, event_to_json
-from proxy.store.records import CalendarRecord
+from proxy.store.records import CalendarRecord, LeaseFence
 from proxy.store.schema import calendars as calendar_table
 from proxy.store.schema import events
-from proxy.store.sql_base import StoreBase, chunks, id_scope, new_id
+from proxy.store.sql_base import StoreBase, chunks, fence, id_scope, new_id
 
 #: kinds returned by ``events_in_range`` whatever their own times (the core needs every
 #: master to expand series, and every exception and cancellation to apply them)
@@ -70,7 +72,7 @@ def _mirrored(row: Row[Any]) -> MirroredEvent:
                          series_public_id=row.series_public_id)
 
 
-def _calendar(row: Row[Any]) -> CalendarRecord:
+def calendar_record(row: Row[Any]) -> CalendarRecord:
     return CalendarRecord(
         id=row.id, integration_id=row.integration_id, provider_id=row.provider_id,
         name=row.name, is_primary=bool(row.is_primary), can_write=bool(row.can_write),
@@ -109,6 +111,26 @@ async def _replace_events(conn: AsyncConnection, row: Row[Any],
         await conn.execute(insert(events), list(rows))
 
 
+def _calendar_values(integration_id: str, scope: str, cal: Calendar,
+                     synced_by_default: bool) -> dict[str, Any]:
+    return {"id": calendar_public_id(scope, cal.provider_id), "integration_id": integration_id,
+            "provider_id": cal.provider_id, "name": cal.name, "is_primary": cal.is_primary,
+            "can_write": cal.can_write, "time_zone": cal.time_zone,
+            "synced": cal.is_primary or synced_by_default, "cursor": None, "synced_at": None,
+            "incarnation": new_id()}
+
+
+def _upsert_statement(conn: AsyncConnection) -> Any:
+    """Insert a calendar, or refresh the listed fields of the one already there (its
+    ``synced`` flag, cursor, mirror and identity stay)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(calendar_table)
+    return statement.on_conflict_do_update(
+        index_elements=[calendar_table.c.integration_id, calendar_table.c.provider_id],
+        set_={name: statement.excluded[name]
+              for name in ("name", "is_primary", "can_write", "time_zone")})
+
+
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the last row per provider id (a round may report one event twice)."""
     return list({r["provider_id"]: r for r in rows}.values())
@@ -121,40 +143,30 @@ class EventOps(StoreBase):
     ) -> list[CalendarRecord]:
         """Record the provider's calendars, keeping each known one's ``synced`` flag; a new
         calendar is synced when it is primary or ``synced_by_default``; calendars gone
-        upstream are removed with their events (cascade)."""
+        upstream are removed with their events (cascade).
+
+        Safe against itself on other instances (two discovering one integration at once):
+        the rows go in with one ``INSERT ... ON CONFLICT (integration_id, provider_id) DO
+        UPDATE``, in provider-id order, so the second writer waits for the first and then
+        updates what it inserted instead of failing on the unique constraint."""
         given = list({c.provider_id: c for c in calendars}.values())
+        where = calendar_table.c.integration_id == integration_id
         async with self._write() as conn:
             scope = await id_scope(conn, integration_id)
             if scope is None:
                 raise NotFound("unknown integration", code="integration_not_found")
-            where = calendar_table.c.integration_id == integration_id
-            query = select(calendar_table).where(where)
-            known = {r.provider_id: r for r in await conn.execute(query)}
-            for cal in given:
-                await self._upsert_one(conn, integration_id, scope, cal, known,
-                                       synced_by_default)
-            gone = [r.id for pid, r in known.items() if pid not in {c.provider_id for c in given}]
-            for part in chunks(gone):
-                await conn.execute(delete(calendar_table).where(calendar_table.c.id.in_(part)))
-            rows = {r.provider_id: r for r in await conn.execute(query)}
+            if given:
+                await conn.execute(_upsert_statement(conn), [
+                    _calendar_values(integration_id, scope, c, synced_by_default)
+                    for c in sorted(given, key=lambda c: c.provider_id)])
+            gone = list((await conn.execute(
+                delete(calendar_table).where(where, calendar_table.c.provider_id.not_in(
+                    [c.provider_id for c in given])).returning(calendar_table.c.id),
+            )).scalars())
+            rows = {r.provider_id: r for r in await conn.execute(
+                select(calendar_table).where(where))}
         self._announce(Topic.CALENDAR, *gone, *(r.id for r in rows.values()))
-        return [_calendar(rows[c.provider_id]) for c in given]
-
-    @staticmethod
-    async def _upsert_one(conn: AsyncConnection, integration_id: str, scope: str,
-                          cal: Calendar, known: dict[str, Row[Any]],
-                          synced_by_default: bool) -> None:
-        values = {"name": cal.name, "is_primary": cal.is_primary, "can_write": cal.can_write,
-                  "time_zone": cal.time_zone}
-        if cal.provider_id in known:
-            await conn.execute(update(calendar_table).where(
-                calendar_table.c.id == known[cal.provider_id].id).values(**values))
-            return
-        await conn.execute(insert(calendar_table).values(
-            id=calendar_public_id(scope, cal.provider_id),
-            integration_id=integration_id, provider_id=cal.provider_id,
-            synced=cal.is_primary or synced_by_default, cursor=None, synced_at=None,
-            incarnation=new_id(), **values))
+        return [calendar_record(rows[c.provider_id]) for c in given]
 
     async def list_calendars(self, integration_ids: Sequence[str]) -> list[CalendarRecord]:
         """The calendars of these integrations, primary ones first, then by name."""
@@ -164,13 +176,13 @@ class EventOps(StoreBase):
         query = (select(calendar_table).where(c.integration_id.in_(list(integration_ids)))
                  .order_by(c.is_primary.desc(), c.name, c.id))
         async with self._read() as conn:
-            return [_calendar(r) for r in await conn.execute(query)]
+            return [calendar_record(r) for r in await conn.execute(query)]
 
     async def get_calendar(self, calendar_id: str) -> CalendarRecord | None:
         async with self._read() as conn:
             row = (await conn.execute(
                 select(calendar_table).where(calendar_table.c.id == calendar_id))).first()
-        return _calendar(row) if row else None
+        return calendar_record(row) if row else None
 
     async def set_calendar_synced(self, calendar_id: str, synced: bool) -> CalendarRecord:
         """Unsyncing drops its mirrored events and cursor; ``NotFound`` if unknown."""
@@ -185,29 +197,38 @@ class EventOps(StoreBase):
                 update(calendar_table).where(calendar_table.c.id == calendar_id)
                 .values(**values).returning(*calendar_table.c))).one()
         self._announce(Topic.CALENDAR, calendar_id)
-        return _calendar(row)
+        return calendar_record(row)
 
     # --- the event mirror --------------------------------------------------------------
     async def apply_event_sync(
         self, calendar_id: str, changed: Sequence[MirroredEvent], removed: Sequence[str],
-        cursor: str | None, synced_at: datetime, full: bool,
-    ) -> None:
-        """Write one finished sync round in one transaction (see the module docstring).
+        cursor: str | None, synced_at: datetime, full: bool, *,
+        lease: LeaseFence | None = None,
+    ) -> CalendarRecord:
+        """Write one finished sync round in one transaction (see the module docstring)
+        and return the calendar as it now stands.
 
         ``removed`` are provider ids; ``full=True`` means ``changed`` is the whole calendar
-        and every other mirrored event of it is deleted. ``NotFound`` for an unknown
-        calendar; an event that cannot be encoded raises before anything is written.
+        and every other mirrored event of it is deleted. With a ``lease`` the round
+        commits only while that lease is still its holder's and live, checked in this
+        transaction (and released by it), else :class:`~proxy.store.records.LeaseLost`
+        and nothing is written. ``NotFound`` for an unknown calendar; an event that cannot
+        be encoded raises before anything is written.
         """
         rows = _dedupe([event_row(calendar_id, item) for item in changed])
+        values: dict[str, Any] = {"cursor": cursor, "synced_at": synced_at}
+        if rows or removed or full:
+            values["version"] = calendar_table.c.version + 1
         async with self._write() as conn:
-            row = await _lock_calendar(conn, calendar_id)
+            await fence(conn, lease)
+            row = (await conn.execute(  # the update locks the row against concurrent rounds
+                update(calendar_table).where(calendar_table.c.id == calendar_id)
+                .values(**values).returning(*calendar_table.c))).first()
+            if row is None:
+                raise NotFound("unknown calendar", code="calendar_not_found")
             await _replace_events(conn, row, rows, removed, full)
-            values: dict[str, Any] = {"cursor": cursor, "synced_at": synced_at}
-            if rows or removed or full:
-                values["version"] = calendar_table.c.version + 1
-            await conn.execute(update(calendar_table).where(calendar_table.c.id == calendar_id)
-                               .values(**values))
         self._announce(Topic.CALENDAR, calendar_id)
+        return calendar_record(row)
 
     async def events_in_range(
         self, calendar_ids: Sequence[str], start: datetime, end: datetime,

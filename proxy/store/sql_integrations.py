@@ -25,7 +25,7 @@ from proxy.store.schema import integrations, users
 from proxy.store.sql_base import StoreBase, new_id, utcnow
 
 
-def _integration(row: Row[Any]) -> Integration:
+def integration_record(row: Row[Any]) -> Integration:
     return Integration(
         id=row.id, user_id=row.user_id, service=Service(row.service),
         status=IntegrationStatus(row.status), reason=row.reason,
@@ -80,7 +80,7 @@ class IntegrationOps(StoreBase):
     async def _fetch(self, conn: AsyncConnection, integration_id: str) -> Integration | None:
         row = (await conn.execute(
             select(integrations).where(integrations.c.id == integration_id))).first()
-        return _integration(row) if row else None
+        return integration_record(row) if row else None
 
     async def get_integration(self, integration_id: str) -> Integration | None:
         async with self._read() as conn:
@@ -90,7 +90,7 @@ class IntegrationOps(StoreBase):
         async with self._read() as conn:
             row = (await conn.execute(
                 select(integrations).where(integrations.c.oauth_state == oauth_state))).first()
-        return _integration(row) if row else None
+        return integration_record(row) if row else None
 
     async def list_integrations(self, user_id: str) -> list[Integration]:
         return await self._list(select(integrations).where(integrations.c.user_id == user_id))
@@ -103,7 +103,7 @@ class IntegrationOps(StoreBase):
     async def _list(self, query: Any) -> list[Integration]:
         async with self._read() as conn:
             rows = await conn.execute(query.order_by(integrations.c.created, integrations.c.id))
-            return [_integration(r) for r in rows]
+            return [integration_record(r) for r in rows]
 
     async def update_integration(
         self, integration_id: str, *, status: IntegrationStatus | None = None,
@@ -135,7 +135,7 @@ class IntegrationOps(StoreBase):
         if row is None:
             raise _not_found()
         self._announce(Topic.INTEGRATION, row.user_id)
-        return _integration(row)
+        return integration_record(row)
 
     async def get_credentials(self, integration_id: str) -> dict[str, str]:
         """Decrypted credentials (``{}`` if none were stored); ``NotFound`` for an unknown

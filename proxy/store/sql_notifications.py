@@ -15,13 +15,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from proxy.store.changes import Topic
-from proxy.store.records import Webhook
-from proxy.store.schema import change_log, change_snapshots, change_watch, webhooks
+from proxy.store.records import CalendarRecord, Webhook
+from proxy.store.schema import (
+    calendars,
+    change_log,
+    change_snapshots,
+    change_watch,
+    integrations,
+    users,
+    webhooks,
+)
 from proxy.store.sql_base import StoreBase, new_id, utcnow
+from proxy.store.sql_events import calendar_record
 
 ACTIVE, DISABLED = "active", "disabled"
 
@@ -128,6 +137,22 @@ class NotificationOps(StoreBase):
             if not found.rowcount and await conn.scalar(select(change_watch.c.owner_id).where(
                     change_watch.c.owner_id == owner_id)) is None:
                 await conn.execute(insert(change_watch).values(owner_id=owner_id, until=until))
+
+    async def watched_calendar(self, calendar_id: str) -> tuple[CalendarRecord, str, str] | None:
+        """The calendar with its owner's id and email, if someone watches the owner's
+        changes (a live stream watch or an active webhook); one query, as the change
+        tracker asks this after every committed round."""
+        now = utcnow()
+        watched = exists().where(change_watch.c.owner_id == users.c.id,
+                                 change_watch.c.until > now)
+        hooked = exists().where(webhooks.c.owner_id == users.c.id, webhooks.c.status == ACTIVE)
+        async with self._read() as conn:
+            row = (await conn.execute(
+                select(calendars, users.c.id.label("owner_id"), users.c.email.label("owner_email"))
+                .join(integrations, integrations.c.id == calendars.c.integration_id)
+                .join(users, users.c.id == integrations.c.user_id)
+                .where(calendars.c.id == calendar_id, or_(watched, hooked)))).first()
+        return None if row is None else (calendar_record(row), row.owner_id, row.owner_email)
 
     async def is_watched(self, owner_id: str) -> bool:
         now = utcnow()

@@ -81,24 +81,29 @@ class CalendarService:
             records = await self.lookups.list_calendars([integration.id])
         return [(integration, r) for r in records]
 
-    async def sync_now(self, calendar_id: str, *, stale_only: bool,
-                       wait: bool) -> CalendarRecord | None:
+    async def sync_now(self, calendar_id: str, *, stale_only: bool, wait: bool,
+                       integration: Integration | None = None,
+                       seen: datetime | None = None) -> CalendarRecord | None:
         """One round of a synced calendar of a connected integration, as background work
-        runs it (the scheduler, push nudges): ``stale_only`` skips a calendar still fresh;
-        ``wait=False`` leaves a round running on another instance to it. Returns the
-        calendar as it is afterwards, or ``None`` once it is no longer to be kept (gone,
-        unsynced, or its integration not connected)."""
-        calendar = await self.store.get_calendar(calendar_id)
-        if calendar is None or not calendar.synced:
-            return None
-        integration = await self.store.get_integration(calendar.integration_id)
+        runs it (the scheduler, push nudges): ``stale_only`` skips a calendar still fresh
+        (or synced past ``seen``, its ``synced_at`` as the caller last saw it);
+        ``wait=False`` leaves a round running on another instance to it. A caller that
+        knows the calendar's ``integration`` (the scheduler, from its last scan) saves
+        reading calendar and integration first: the round's own first transaction reads
+        the calendar. Returns the calendar as it is afterwards, or ``None`` once it is no
+        longer to be kept (gone, unsynced, or its integration not connected)."""
+        if integration is None:
+            calendar = await self.store.get_calendar(calendar_id)
+            if calendar is None or not calendar.synced:
+                return None
+            integration = await self.store.get_integration(calendar.integration_id)
+            seen = calendar.synced_at
         if integration is None or integration.status is not IntegrationStatus.CONNECTED:
             return None
-        if stale_only and self.syncer.is_fresh(calendar.synced_at, datetime.now(UTC)):
-            return calendar
         provider = await self.connections.provider(integration)
-        await self.syncer.sync_calendar(integration, provider, calendar, wait=wait)
-        return await self.store.get_calendar(calendar_id)
+        after = await self.syncer.refresh_calendar(integration, provider, calendar_id, seen,
+                                                   wait=wait, stale_only=stale_only)
+        return after if after is not None and after.synced else None
 
     async def set_synced(self, owner_id: str, calendar_id: str, synced: bool) -> CalendarRecord:
         owned = await self.resolve_calendar(owner_id, calendar_id)

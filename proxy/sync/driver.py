@@ -6,7 +6,8 @@ mid-round leaves the previous mirror intact. An expired cursor starts a full rou
 result replaces the mirror (reconciling deletions the provider never reported). Reads
 call :meth:`Syncer.ensure_fresh`, which makes no upstream call for a calendar synced
 within the freshness window; concurrent readers of one calendar share one round, in this
-process and across instances (:class:`Syncer`).
+process and across instances (:class:`Syncer`). ``LeaseLost`` (re-exported here) is what a
+round whose lease lapsed before its commit ends with.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, event_public_id
@@ -27,8 +29,9 @@ from proxy.operations.metrics import count_sync_round
 from proxy.providers.base import Provider, SyncPage, Window
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
-from proxy.store.records import CalendarRecord, Integration
+from proxy.store.records import CalendarRecord, Integration, LeaseLost, RoundClaim, RoundStart
 from proxy.sync.leases import Held, Leases
+from proxy.sync.manners import Manners, Turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,28 +65,30 @@ def sync_window(settings: Settings, now: datetime) -> Window:
                   day + timedelta(days=settings.sync_future_days + 1))
 
 
-class LeaseLost(RuntimeError):
-    """This instance's lease on a round lapsed before the round could commit."""
-
-
 class Syncer:
     """Runs rounds: one per calendar at a time in this process (single-flight) and across
     every instance on the database (a lease per calendar, :mod:`proxy.sync.leases`).
 
-    An instance that finds another instance's round running waits for its result instead
-    of asking the provider again: it re-reads the calendar once the lease is released, or
-    as soon as the calendar's ``synced_at`` moves (the other round committed; relayed
-    change notices wake it early), and only runs a round of its own if nothing landed.
+    A calendar's round costs the store two transactions: one to start it
+    (:meth:`~proxy.store.interface.Store.begin_round`: the lease, a mailbox slot, and the
+    calendar as committed, which tells whether a round landed meanwhile), one to commit it
+    (``apply_event_sync``, which checks that the lease is still this instance's and
+    releases it with the slot). An instance that finds another instance's round running
+    waits for its result instead of asking the provider again: it tries again when the
+    calendar changes (relayed change notices wake it) or every ``poll_seconds``, and
+    takes the other's result once it landed, or the round over once the lease lapsed.
     """
 
     def __init__(self, store: Store, settings: Settings, leases: Leases | None = None,
-                 poll_seconds: float = 0.25) -> None:
+                 poll_seconds: float = 0.25, manners: Manners | None = None) -> None:
         self.store, self.settings = store, settings
         self.leases = leases if leases is not None else Leases(store)
+        #: the mailbox gates a round takes its turn at (None: each call takes its own)
+        self.manners = manners
         self.poll_seconds = poll_seconds
         #: upstream rounds this instance ran (benchmarks and metrics read it)
         self.rounds = 0
-        self._inflight: dict[str, asyncio.Future[None]] = {}
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._wakers: dict[str, asyncio.Event] = {}
         store.changes.subscribe(self._on_change)
 
@@ -98,22 +103,77 @@ class Syncer:
         await asyncio.gather(*(self.sync_calendar(integration, provider, c) for c in stale))
 
     async def sync_calendar(self, integration: Integration, provider: Provider,
-                            calendar: CalendarRecord, wait: bool = True) -> None:
+                            calendar: CalendarRecord,
+                            wait: bool = True) -> CalendarRecord | None:
         """One round for ``calendar`` (as last seen: a round that landed since counts);
-        callers arriving meanwhile wait for the same round. With ``wait=False`` a round
-        running on another instance is left to it."""
-        async def stamp() -> object:
-            current = await self.store.get_calendar(calendar.id)
-            return _GONE if current is None or not current.synced else current.synced_at
+        see :meth:`refresh_calendar`."""
+        return await self.refresh_calendar(integration, provider, calendar.id,
+                                           calendar.synced_at, wait)
 
-        async def run(held: Held) -> None:
-            current = await self.store.get_calendar(calendar.id)
-            if current is not None and current.synced:
-                await count_sync_round(integration.service.value, current.cursor is None,
-                                       self._sync(integration, provider, current, held))
+    async def refresh_calendar(self, integration: Integration, provider: Provider,
+                               calendar_id: str, seen: datetime | None, wait: bool = True,
+                               stale_only: bool = True) -> CalendarRecord | None:
+        """Bring the calendar past ``seen`` (its ``synced_at`` as the caller last saw it):
+        one round, unless one landed since, or (``stale_only``) the calendar is fresh.
+        Callers arriving meanwhile share the same round. With ``wait=False`` a round
+        running on another instance is left to it. Returns the calendar as known
+        afterwards (None: gone or disconnected)."""
+        landed = self._landed(seen)
 
-        await self._single(f"calendar:{calendar.id}", self._landed(calendar.synced_at), stamp,
-                           run, wait)
+        def wanted(current: CalendarRecord) -> bool:
+            fresh = stale_only and self.is_fresh(current.synced_at, datetime.now(UTC))
+            return current.synced and not fresh and not landed(current.synced_at)
+
+        return await self._single(f"calendar:{calendar_id}", lambda: self._calendar_round(
+            integration, provider, calendar_id, wanted, wait))
+
+    async def _calendar_round(self, integration: Integration, provider: Provider,
+                              calendar_id: str, wanted: Callable[[CalendarRecord], bool],
+                              wait: bool) -> CalendarRecord | None:
+        key = f"calendar:{calendar_id}"
+
+        while True:
+            async with self._turn(integration) as turn:
+                start = await self.store.begin_round(RoundClaim(
+                    key, self.leases.holder, self.leases.seconds, calendar_id,
+                    () if turn is None else turn.slots, None if turn is None else turn.pause,
+                ), wanted)
+                if start.held and start.calendar is not None:
+                    if turn is not None:
+                        turn.slot = start.slot
+                    try:
+                        return await self._held_round(integration, provider, start, key)
+                    except LeaseLost:
+                        log.info("lost the lease of a round; taking the next holder's result")
+                elif start.paused_for > 0 and self.manners is not None:
+                    self.manners.pause(integration.service, integration.id, start.paused_for)
+                    continue  # the next turn waits the pause out, or answers 503
+                elif start.calendar is None or not wanted(start.calendar) or not wait:
+                    return start.calendar
+            await self._changed(key)
+
+    async def _held_round(self, integration: Integration, provider: Provider,
+                          start: RoundStart, key: str) -> CalendarRecord:
+        calendar = start.calendar
+        assert calendar is not None
+        also = () if start.slot is None else (start.slot,)
+        async with self.leases.keep(Held(key, also)) as held:
+            return await count_sync_round(integration.service.value, calendar.cursor is None,
+                                          self._sync(integration, provider, calendar, held))
+
+    def _turn(self, integration: Integration) -> AbstractAsyncContextManager[Turn | None]:
+        if self.manners is None:
+            return contextlib.nullcontext()
+        return self.manners.round(integration.service, integration.id)
+
+    async def _changed(self, key: str) -> None:
+        """Until the target of ``key`` changes (a relayed notice) or ``poll_seconds``."""
+        waker = self._wakers.setdefault(key, asyncio.Event())
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waker.wait(), self.poll_seconds)
+        finally:
+            self._wakers.pop(key, None)
 
     async def sync_contacts(self, integration: Integration, provider: Provider,
                             force: bool = False, wait: bool = True) -> None:
@@ -129,8 +189,8 @@ class Syncer:
             if current is not None:
                 await self._sync_contacts(current, provider, held)
 
-        await self._single(f"contacts:{integration.id}",
-                           self._landed(integration.contacts_synced_at), stamp, run, wait)
+        key, landed = f"contacts:{integration.id}", self._landed(integration.contacts_synced_at)
+        await self._single(key, lambda: self._leased(key, landed, stamp, run, wait))
 
     async def discover(self, integration: Integration, provider: Provider) -> None:
         """List a new integration's calendars (once across instances)."""
@@ -142,8 +202,8 @@ class Syncer:
             _still_held(held)
             await self.store.upsert_calendars(integration.id, upstream, False)
 
-        await self._single(f"discover:{integration.id}", lambda count: count != 0, stamp, run,
-                           True)
+        key = f"discover:{integration.id}"
+        await self._single(key, lambda: self._leased(key, lambda n: n != 0, stamp, run, True))
 
     def _landed(self, seen: datetime | None) -> Callable[[object], bool]:
         """Whether a ``synced_at`` read now means a round landed that this caller may take
@@ -160,18 +220,18 @@ class Syncer:
 
         return landed
 
-    async def _single(self, key: str, landed: Callable[[object], bool],
-                      stamp: Callable[[], Awaitable[object]],
-                      run: Callable[[Held], Awaitable[None]], wait: bool) -> None:
-        """Run ``run`` once for ``key`` here and across instances (see the class doc)."""
+    async def _single(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work`` once for ``key`` in this process: callers arriving meanwhile share
+        its result."""
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return cast(T, await asyncio.shield(running))
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            await self._leased(key, landed, stamp, run, wait)
-            future.set_result(None)
+            result = await work()
+            future.set_result(result)
+            return result
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the caller re-raises it below
@@ -218,7 +278,7 @@ class Syncer:
             waker.set()
 
     async def _sync(self, integration: Integration, provider: Provider,
-                    calendar: CalendarRecord, held: Held | None = None) -> None:
+                    calendar: CalendarRecord, held: Held) -> CalendarRecord:
         window = sync_window(self.settings, datetime.now(UTC))
         self.rounds += 1
         try:
@@ -228,8 +288,11 @@ class Syncer:
             result = await self._round(provider, calendar.provider_id, None, window)
         mirrored = [mirror_event(integration.id, calendar, e) for e in result.changed]
         _still_held(held)
-        await self.store.apply_event_sync(calendar.id, mirrored, result.removed,
-                                          result.cursor, datetime.now(UTC), result.full)
+        record = await self.store.apply_event_sync(
+            calendar.id, mirrored, result.removed, result.cursor, datetime.now(UTC),
+            result.full, lease=self.leases.fence(held))
+        held.released = True
+        return record
 
     async def _round(self, provider: Provider, calendar_id: str, cursor: str | None,
                      window: Window) -> RoundResult:
@@ -240,7 +303,7 @@ class Syncer:
         return RoundResult(changed, removed, next_cursor, cursor is None)
 
     async def _sync_contacts(self, integration: Integration, provider: Provider,
-                             held: Held | None = None) -> None:
+                             held: Held) -> None:
         cursor = integration.contacts_cursor
         self.rounds += 1
         try:
@@ -252,7 +315,9 @@ class Syncer:
                 provider.sync_contacts, None, _contact_key)
         _still_held(held)
         await self.store.apply_contact_sync(integration.id, changed, removed, next_cursor,
-                                            datetime.now(UTC), cursor is None)
+                                            datetime.now(UTC), cursor is None,
+                                            lease=self.leases.fence(held))
+        held.released = True
 
 
 #: the change notices that can mean another instance's round landed
@@ -261,8 +326,10 @@ _WAKES = {Topic.CALENDAR: "calendar:", Topic.CONTACTS: "contacts:"}
 _GONE = object()
 
 
-def _still_held(held: Held | None) -> None:
-    if held is not None and held.lost:
+def _still_held(held: Held) -> None:
+    """Give up before the commit when the renewal already saw the lease go (the commit
+    would be refused anyway: the store checks the lease in its transaction)."""
+    if held.lost:
         raise LeaseLost("the lease on this round lapsed; another instance may have taken it")
 
 

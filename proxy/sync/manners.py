@@ -13,6 +13,14 @@ write) passes this mailbox's gate first:
   ``Retry-After``, EWS ``ErrorServerBusy`` back-off) pauses that mailbox, and only it: its
   later calls wait out the pause, or, when the pause is longer than
   :data:`LONGEST_WAIT`, are answered 503 at once with the time left, without a request.
+  With several instances the pause is shared: a lease row ``pause:<service>:<mailbox>``
+  lives until it ends, and no instance takes a slot of that mailbox meanwhile (each
+  learns of it at its next attempt, before any request).
+
+A sync round takes its turn once for all its pages (:meth:`Manners.round`): it holds one
+of the mailbox's places in this process for the whole round, and the shared slot is
+taken in the same transaction as the round's lease (and released by its commit), so the
+pages themselves cost the database nothing.
 
 Each provider module keeps its own per-process limits as well; this gate is the one that
 spans instances and pauses.
@@ -22,16 +30,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
 from proxy.core.model import Service
 from proxy.errors import UpstreamThrottled
 from proxy.providers.base import Provider
-from proxy.sync.leases import Leases
+from proxy.sync.leases import Held, Leases
+
+log = logging.getLogger(__name__)
 
 #: concurrent calls per mailbox (Graph documents 4; Google and EWS get the same courtesy)
 CAPS = {Service.GRAPH: 4, Service.GOOGLE: 4, Service.EWS_O365: 4, Service.EXCHANGE_EWS: 4}
@@ -48,11 +60,31 @@ class _Mailbox:
     resume_at: float = 0.0  # monotonic time at which a throttling pause ends
 
 
+@dataclass
+class Turn:
+    """A sync round's turn at one mailbox (see :meth:`Manners.round`)."""
+
+    manners: Manners
+    service: Service
+    key: str
+    #: the shared slot keys to try, in this round's order (empty: caps per process only)
+    slots: tuple[str, ...]
+    #: the mailbox's shared pause key (None: pauses per process only)
+    pause: str | None
+    #: the shared slot the round took with its lease (its pages then need no other)
+    slot: str | None = None
+
+
+#: the turns the current task holds, by mailbox
+_TURNS: ContextVar[dict[tuple[Service, str], Turn] | None] = ContextVar("calproxy_turns",
+                                                                       default=None)
+
+
 class Manners:
     """The gates of every mailbox this instance talks to."""
 
     def __init__(self, leases: Leases | None = None) -> None:
-        #: the deployment-wide slots; None keeps the caps per process (one instance)
+        #: the deployment-wide slots and pauses; None keeps both per process (one instance)
         self.leases = leases
         self._boxes: dict[tuple[Service, str], _Mailbox] = {}
 
@@ -60,25 +92,65 @@ class Manners:
         return CAPS.get(service, DEFAULT_CAP)
 
     def pause(self, service: Service, key: str, seconds: float) -> None:
+        """Pause the mailbox in this process (another instance's pause, learned)."""
         box = self._box(service, key)
         box.resume_at = max(box.resume_at, time.monotonic() + seconds)
+
+    async def throttled(self, service: Service, key: str, seconds: float) -> None:
+        """The provider asked to slow down: pause the mailbox here and, shared, for every
+        instance."""
+        self.pause(service, key, seconds)
+        if self.leases is not None:
+            try:
+                await self.leases.store.pause_key(self._pause_key(service, key), seconds)
+            except Exception as exc:  # the others learn from their own throttled answer
+                log.warning("sharing a throttling pause failed: %s", type(exc).__name__)
 
     def paused_for(self, service: Service, key: str) -> float:
         return max(0.0, self._box(service, key).resume_at - time.monotonic())
 
     @contextlib.asynccontextmanager
-    async def turn(self, service: Service, key: str) -> AsyncIterator[None]:
-        """Hold one of the mailbox's slots for one provider call."""
+    async def round(self, service: Service, key: str) -> AsyncIterator[Turn]:
+        """One sync round's turn at the mailbox: waits out a pause (503 beyond
+        :data:`LONGEST_WAIT`), then holds one of the mailbox's places in this process
+        until the round ends. The caller takes a shared slot with its lease (offering
+        :attr:`Turn.slots`) and notes it in :attr:`Turn.slot`; the round's provider calls
+        in this task then pass the gate without asking again."""
         box = self._box(service, key)
         await self._wait_out_pause(service, key)
         async with box.slots:
             await self._wait_out_pause(service, key)
-            async with self._shared_slot(service, key):
-                try:
-                    yield
-                except UpstreamThrottled as exc:
-                    self.pause(service, key, exc.retry_after)
-                    raise
+            turn = Turn(self, service, key, self._slot_keys(service, key),
+                        None if self.leases is None else self._pause_key(service, key))
+            token = _TURNS.set({**(_TURNS.get() or {}), (service, key): turn})
+            try:
+                yield turn
+            finally:
+                _TURNS.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, service: Service, key: str) -> AsyncIterator[None]:
+        """Hold one of the mailbox's slots for one provider call."""
+        held = (_TURNS.get() or {}).get((service, key))
+        if held is not None and held.manners is self:  # inside a round: its place holds
+            await self._wait_out_pause(service, key)
+            async with self._call(service, key, need_slot=held.slot is None):
+                yield
+            return
+        await self._wait_out_pause(service, key)
+        async with self._box(service, key).slots:
+            await self._wait_out_pause(service, key)
+            async with self._call(service, key, need_slot=True):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _call(self, service: Service, key: str, need_slot: bool) -> AsyncIterator[None]:
+        async with self._shared_slot(service, key, need_slot):
+            try:
+                yield
+            except UpstreamThrottled as exc:
+                await self.throttled(service, key, exc.retry_after)
+                raise
 
     def polite(self, provider: Provider, service: Service, key: str) -> Provider:
         """``provider`` with every call passing this mailbox's gate."""
@@ -90,6 +162,18 @@ class Manners:
             box = self._boxes[(service, key)] = _Mailbox(asyncio.Semaphore(self.cap(service)))
         return box
 
+    def _slot_keys(self, service: Service, key: str) -> tuple[str, ...]:
+        """The mailbox's shared slots, starting at a random one (so that callers spread
+        over them); none without shared leases."""
+        if self.leases is None:
+            return ()
+        cap, first = self.cap(service), random.randrange(self.cap(service))
+        return tuple(f"slot:{service.value}:{key}:{(first + n) % cap}" for n in range(cap))
+
+    @staticmethod
+    def _pause_key(service: Service, key: str) -> str:
+        return f"pause:{service.value}:{key}"
+
     async def _wait_out_pause(self, service: Service, key: str) -> None:
         left = self.paused_for(service, key)
         if left > LONGEST_WAIT:
@@ -99,19 +183,24 @@ class Manners:
             await asyncio.sleep(left)
 
     @contextlib.asynccontextmanager
-    async def _shared_slot(self, service: Service, key: str) -> AsyncIterator[None]:
-        if self.leases is None:
+    async def _shared_slot(self, service: Service, key: str,
+                           need: bool) -> AsyncIterator[None]:
+        if self.leases is None or not need:
             yield
             return
-        cap, deadline, delay = self.cap(service), time.monotonic() + SLOT_WAIT, 0.01
-        base = f"slot:{service.value}:{key}"
+        leases, deadline, delay = self.leases, time.monotonic() + SLOT_WAIT, 0.01
         while True:
-            first = random.randrange(cap)
-            for n in range(cap):
-                async with self.leases.hold(f"{base}:{(first + n) % cap}") as held:
-                    if held is not None:
-                        yield
-                        return
+            taken = await leases.store.take_slot(self._slot_keys(service, key),
+                                                 self._pause_key(service, key),
+                                                 leases.holder, leases.seconds)
+            if taken.slot is not None:
+                async with leases.keep(Held(taken.slot)):
+                    yield
+                return
+            if taken.paused_for > 0:  # another instance was throttled: wait or answer 503
+                self.pause(service, key, taken.paused_for)
+                await self._wait_out_pause(service, key)
+                continue
             if time.monotonic() > deadline:
                 raise UpstreamThrottled("every request slot of this mailbox stayed busy",
                                         retry_after=5)

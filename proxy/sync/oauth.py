@@ -166,7 +166,11 @@ class StoredTokenSource:
     """The :class:`~proxy.providers.base.TokenSource` of one integration.
 
     Tokens live encrypted in the store; concurrent callers of one provider share one
-    refresh (the provider, and so this source, is cached per integration).
+    refresh (the provider, and so this source, is cached per integration). The access
+    token last read or obtained is kept in memory until it nears its expiry, so a sync
+    page costs no read and no decryption: an access token stays valid until it expires
+    even when another instance refreshed meanwhile, and a provider that answers 401
+    (revoked early) calls :meth:`refresh`, which reads the store again.
     """
 
     def __init__(self, store: Store, http: aiohttp.ClientSession, spec: OAuthSpec,
@@ -174,20 +178,31 @@ class StoredTokenSource:
         self.store, self.http, self.spec = store, http, spec
         self.settings, self.integration_id = settings, integration_id
         self._lock = asyncio.Lock()
+        self._token: tuple[str, float] | None = None  # (access token, expires_at)
 
     async def access_token(self) -> str:
+        if self._token is not None and self._token[1] - EXPIRY_MARGIN > time.time():
+            return self._token[0]
         creds = await self.store.get_credentials(self.integration_id)
-        if float(creds.get("expires_at", 0)) - EXPIRY_MARGIN > time.time():
+        if self._keep(creds):
             return creds["access_token"]
         return await self.refresh(stale=creds.get("access_token"))
+
+    def _keep(self, creds: dict[str, str]) -> bool:
+        """Remember the stored access token if it is still good; whether it is."""
+        expires_at = float(creds.get("expires_at", 0))
+        if not creds.get("access_token") or expires_at - EXPIRY_MARGIN <= time.time():
+            return False
+        self._token = (creds["access_token"], expires_at)
+        return True
 
     async def refresh(self, stale: str | None = None) -> str:
         """Get a new access token, unless another caller did so since ``stale`` was read."""
         async with self._lock:
+            self._token = None
             creds = await self.store.get_credentials(self.integration_id)
             current = creds.get("access_token")
-            fresh = float(creds.get("expires_at", 0)) - EXPIRY_MARGIN > time.time()
-            if stale is not None and current != stale and fresh and current:
+            if stale is not None and current != stale and current and self._keep(creds):
                 return current
             return await self._refresh_locked(creds)
 
@@ -204,6 +219,7 @@ class StoredTokenSource:
                 self.integration_id, status=IntegrationStatus.ERROR, reason="needs_reauth")
             raise UpstreamAuthError("The provider no longer accepts this integration's "
                                     "credentials; reconnect it.", "needs_reauth") from None
-        await self.store.set_credentials(self.integration_id, {**creds,
-                                                               **tokens.as_credentials()})
+        stored = {**creds, **tokens.as_credentials()}
+        await self.store.set_credentials(self.integration_id, stored)
+        self._keep(stored)
         return tokens.access_token

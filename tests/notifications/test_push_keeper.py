@@ -283,3 +283,18 @@ async def test_two_keepers_on_one_database_open_one_channel_per_calendar(
         await instance.keeper.start()
     await asyncio.sleep(1.0)
     assert sorted(pg_world.calls("watch")) == ["primary", "second"]
+
+
+async def test_a_second_channel_left_on_a_calendar_is_stopped(world: World) -> None:
+    """A Google-style renewal cut off between opening the new channel and stopping the old
+    one leaves two: the older goes at the next reconcile."""
+    from dataclasses import replace as changed
+
+    keeper, store = world.one.keeper, world.one.store
+    await keeper.reconcile()
+    (first,) = await store.list_push_channels()
+    await store.put_push_channel(changed(first, id="older", upstream_id="sub-older",
+                                         created_at=first.created_at - timedelta(hours=1)))
+    await keeper.reconcile()
+    assert world.calls("unwatch") == ["sub-older"]
+    assert [c.id for c in await store.list_push_channels()] == [first.id]

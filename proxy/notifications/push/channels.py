@@ -13,7 +13,8 @@ whose provider :class:`~proxy.providers.base.Pushes`. It
 
 Every change to one calendar's channels happens under the lease ``push:{calendar_id}``
 (:mod:`proxy.sync.leases`) and re-reads the store inside it, so instances on one database
-never open two channels for one calendar. The keeper reconciles every
+never open two channels for one calendar; up to ``CALPROXY_SYNC_CONCURRENCY`` calendars
+are settled at once. The keeper reconciles every
 :data:`SCAN_SECONDS`, at the next renewal due, and soon after integrations or calendars
 change (store announcements). :meth:`PushKeeper.stop_all` is called by a disconnect
 before the integration is deleted; :meth:`PushKeeper.renew_now` and
@@ -137,17 +138,23 @@ class PushKeeper:
         channels = await self.store.list_push_channels()
         wanted = {t.key: t.integration_id for t in schedule.calendars}
         covered = {c.calendar_id for c in channels}
-        todo = {c.calendar_id for c in channels
-                if c.calendar_id not in wanted or c.integration_id in self._retiring
-                or self._renewal_due(c)}
+        doubled = {c for c in covered if sum(x.calendar_id == c for x in channels) > 1}
+        todo = doubled | {c.calendar_id for c in channels
+                          if c.calendar_id not in wanted or c.integration_id in self._retiring
+                          or self._renewal_due(c)}
         if self.settings.push_enabled:
             now = _now()
             todo |= {calendar_id for calendar_id, integration_id in wanted.items()
                      if calendar_id not in covered and integration_id not in self._retiring
                      and integration_id not in self._silent
                      and self._backoff.get(calendar_id, (0, now))[1] <= now}
-        for calendar_id in sorted(todo):
-            await self._guarded(calendar_id, self._settle_calendar)
+        gate = asyncio.Semaphore(self.settings.sync_concurrency)
+
+        async def settle(calendar_id: str) -> None:
+            async with gate:
+                await self._guarded(calendar_id, self._settle_calendar)
+
+        await asyncio.gather(*(settle(c) for c in sorted(todo)))
         return await self._next_due()
 
     async def _next_due(self) -> datetime:
@@ -190,7 +197,8 @@ class PushKeeper:
                     live.append(renewed)
             else:
                 live.append(channel)
-        for extra in live[1:]:  # one channel per calendar: the newest stays
+        live.sort(key=lambda c: c.created_at)
+        for extra in live[:-1]:  # one channel per calendar: the newest stays
             await self._stop(extra)
         if not live:
             await self._open(integration, calendar, provider)
