@@ -266,6 +266,10 @@ class Settings:
         "webhook hosts allowed although they resolve to internal addresses (comma-separated)")
     webhook_allow_http: bool = _setting(
         "CALPROXY_WEBHOOK_ALLOW_HTTP", False, _bool, "allow plain-http webhook URLs (tests only)")
+    change_log_hours: int = _setting(
+        "CALPROXY_CHANGE_LOG_HOURS", 24, _positive,
+        "hours change notifications are kept for `Last-Event-ID` replay (at least 1; "
+        "longer while an active webhook still waits for them)")
 
     push: str = _setting(
         "CALPROXY_PUSH", "auto", _push_mode,

@@ -42,6 +42,7 @@ from proxy.notifications import routes as notifications
 from proxy.notifications.push import hooks as push_hooks
 from proxy.notifications.push.channels import PushKeeper
 from proxy.notifications.push.nudges import Nudger
+from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
@@ -164,14 +165,19 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
-    """Change tracking and webhook delivery run beside the server (DESIGN §11)."""
+    """Change tracking, webhook delivery and change-log pruning run beside the server
+    (DESIGN §11)."""
     tracker = ChangeTracker(app[STORE], app[SETTINGS])
     deliverer = Deliverer(app[STORE], app[SETTINGS].webhook_allowed_hosts)
+    pruner = ChangeLogPruner(app[STORE], app[SETTINGS].change_log_hours)
     app[notifications.TRACKER] = tracker
     app[notifications.DELIVERER] = deliverer
+    app[notifications.PRUNER] = pruner
     tracker.start()
     deliverer.start()
+    pruner.start()
     yield
+    await pruner.stop()
     await deliverer.stop()
     await tracker.stop()
 

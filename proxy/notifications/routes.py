@@ -21,6 +21,7 @@ from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import SETTINGS, STORE
 from proxy.http.replies import json_reply
+from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.signing import new_secret
 from proxy.notifications.subscribers import current_viewer
 from proxy.notifications.targets import vet_url
@@ -33,6 +34,7 @@ from proxy.store.records import User, Webhook
 
 TRACKER = web.AppKey("change_tracker", ChangeTracker)
 DELIVERER = web.AppKey("webhook_deliverer", Deliverer)
+PRUNER = web.AppKey("change_log_pruner", ChangeLogPruner)
 #: seconds between keep-alive comments on a change stream
 HEARTBEAT = web.AppKey("stream_heartbeat", float)
 WATCH_FOR = timedelta(hours=1)
