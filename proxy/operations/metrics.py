@@ -54,6 +54,10 @@ class Metrics:
         self.http_duration = Histogram(
             "calproxy_http_request_duration_seconds", "Time to answer an HTTP request",
             ["route"], registry=self.registry)
+        #: the two series each (route, method, status) counts in: ``labels()`` checks and
+        #: locks on every call, and this is paid on every request (as many entries as the
+        #: registry holds series for them)
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.upstream_requests = Counter(
             "calproxy_upstream_requests_total", "Requests sent to providers (per attempt)",
             ["service", "status"], registry=self.registry)
@@ -71,8 +75,14 @@ class Metrics:
             ["service", "outcome"], registry=self.registry)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_duration.labels(route).observe(seconds)
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (self.http_requests.labels(route, method, str(status)),
+                      self.http_duration.labels(route))
+            self._request_series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def set_sync_lag(self, oldest: Mapping[str, datetime], now: datetime) -> None:
         self.sync_lag.clear()
