@@ -118,7 +118,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app[AUDIT] = AuditTrail(store, settings.audit_days)
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
-    app[feeds.FEED_CACHE] = {}
+    app[feeds.FEED_CACHE] = feeds.Renderings(feeds.MAX_FEED_BYTES)
     app[notifications.HEARTBEAT] = 15.0
     app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
     app[READ_CACHES] = ReadCaches()
@@ -131,7 +131,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
-    app.cleanup_ctx.append(_push(keep=scheduler and settings.push_enabled))
+    app.cleanup_ctx.append(_push(background=scheduler))
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
     if scheduler and settings.scheduler and settings.freshness_seconds > 0:
         app.cleanup_ctx.append(_background_sync)
@@ -182,10 +182,11 @@ async def _notifications(app: web.Application) -> AsyncIterator[None]:
     await tracker.stop()
 
 
-def _push(keep: bool) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Change notifications in (DESIGN §11): the hooks always answer; the keeper's loop
-    (opening and renewing channels) runs with ``keep``: push enabled and background work
-    wanted. Nudged rounds stop before the services close."""
+def _push(background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Change notifications in (DESIGN §11): the hooks always answer; where background
+    work is wanted the keeper runs: with push enabled it opens and renews channels, with
+    push off it only stops what an earlier run left open. Nudged rounds stop before the
+    services close."""
     async def push(app: web.Application) -> AsyncIterator[None]:
         store, settings, calendars = app[STORE], app[SETTINGS], app[CALENDARS]
 
@@ -196,7 +197,7 @@ def _push(keep: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         keeper = PushKeeper(store, settings, calendars, Leases(store), nudger.nudge)
         app[PUSH_KEEPER] = keeper
         app[push_hooks.HOOKS] = push_hooks.Hooks(store, nudger, keeper)
-        if keep:
+        if background:
             await keeper.start()
         yield
         await keeper.stop()
