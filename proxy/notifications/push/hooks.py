@@ -97,6 +97,8 @@ def _believed(record: PushChannelRecord, service: Service, notice: Notice) -> bo
         return False
     if notice.resource_id and record.resource_id and notice.resource_id != record.resource_id:
         return False
+    if not notice.secret.isascii():  # ours are URL-safe ASCII; others may not even encode
+        return False  # (header bytes that are not UTF-8 arrive as lone surrogates)
     return hmac.compare_digest(sha256_hex(notice.secret), record.secret_hash)
 
 
