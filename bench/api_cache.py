@@ -14,6 +14,8 @@ real HTTP on loopback with keep-alive:
   client are outside it); once over a calendar read before, once with every read cache
   emptied first (store query, expansion, redaction and rendering of every event);
 - 304 answers per second (``If-None-Match`` with the answer's ETag);
+- repeated ``GET /v1/me`` (user, account and integrations from the principal cache)
+  beside ``/healthz`` (no authentication, no lookup), alternating, under the same load;
 - memory per cached event (tracemalloc over new windows), and the caches' bounds.
 
 The load averages (1, 5 and 15 minutes) are printed before and after: on a shared
@@ -225,6 +227,7 @@ async def main() -> None:
                   f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
                   f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
             await report_rates(url, auth, body, etag)
+            await report_me(bench.url, auth)
             print_reads("first read of a new window of a calendar read before",
                         await first_reads(http, base, auth, WINDOWS, 1))
             print_reads("first read of a new window, every read cache emptied first",
@@ -261,6 +264,21 @@ async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -
           f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
     not_modified = await in_thread(url, {**auth, "If-None-Match": etag})
     print(f"304 answers (If-None-Match):       {not_modified:8.0f} per second")
+
+
+async def report_me(base: str, auth: dict[str, str]) -> None:
+    """``/v1/me`` and ``/healthz`` alternating (after one short warm-up run of each)."""
+    paths = ("/v1/me", "/healthz")
+    rates: dict[str, list[float]] = {path: [] for path in paths}
+    for path in paths:
+        await in_thread(base + path, auth, 1)
+    for _ in range(3):
+        for path in paths:
+            rates[path].append(await in_thread(base + path, auth))
+    for path, label in zip(paths, ("repeated /v1/me:", "/healthz, for comparison:"),
+                           strict=True):
+        print(f"{label:<35}{statistics.median(rates[path]):8.0f} requests/s (runs: "
+              f"{', '.join(f'{r:.0f}' for r in rates[path])})")
 
 
 async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,
