@@ -72,6 +72,7 @@ async def test_the_validation_handshake_echoes_the_decoded_token(pushed: Live) -
                                     headers={"Content-Type": "text/plain"}) as answer:
             assert answer.status == 200
             assert answer.content_type == "text/plain"
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"  # echoes our text
             assert await answer.text() == "a b+c<x>"
     assert await metric(pushed, "handshake") == 2
 
