@@ -22,7 +22,9 @@ from proxy.actions.target import OutsiderNotFound, Target, resolve_target
 from proxy.core.access import Relation
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import BadRequest, CalproxyError, Conflict, Forbidden
-from proxy.http.keys import AUDIT, deps
+from proxy.http.keys import AUDIT, STORE, deps
+from proxy.notifications.routes import follow, parse_event_id, stream_changes
+from proxy.notifications.subscribers import current_viewer
 from proxy.operations.audit_http import record_refusal
 from proxy.portal import week
 from proxy.portal.asking import confirmation_page, confirmed
@@ -105,8 +107,7 @@ def _refused(request: web.Request, exc: Exception, target: Target | None,
 async def _target(request: web.Request, ref: str, write: bool) -> Target:
     """``ref`` as the signed-in viewer sees it; an outsider's 404 is recorded."""
     try:
-        return await resolve_target(deps(request.app).principals,
-                                            portal_user(request), ref)
+        return await resolve_target(deps(request.app).principals, portal_user(request), ref)
     except OutsiderNotFound as exc:
         _refused(request, exc, None, write)
         raise
@@ -117,6 +118,7 @@ async def week_page(request: web.Request, form: EventForm | None = None,
     viewer = portal_user(request)
     app_deps = deps(request.app)
     target = await _target(request, request.match_info["user"], write=False)
+    after = await _followed(request.app, target.owner.id)
     requested = _requested_start(request)
     problem: str | None = None
     seen: list[VisibleEvent] = []
@@ -141,7 +143,32 @@ async def week_page(request: web.Request, form: EventForm | None = None,
         "choices": await schedule_for_choices(app_deps, viewer),
         "form": form or blank_form(first, zone_name, target.owner.email),
         "notice": NOTICES.get(request.query.get("done", "")),
+        "changes": f"/portal/calendar/{owner_ref}/changes?after={after}",
     }, status=status)
+
+
+async def _followed(app: web.Application, owner_id: str) -> int:
+    """The newest change the page will show: its stream resumes after it (read before
+    the events, and with the owner's changes tracked from here on), so that a change
+    made while the page loads still refreshes it."""
+    if not await app[STORE].is_watched(owner_id):
+        await follow(app, owner_id)
+    return await app[STORE].newest_change(owner_id)
+
+
+async def week_changes(request: web.Request) -> web.StreamResponse:
+    """The week view's change stream (DESIGN §11: the week may refresh itself from the
+    stream): the API's stream of the signed-in viewer's view, resumed after ``after`` or,
+    on a reconnect, after ``Last-Event-ID``. ``week.js`` refetches the week on each event."""
+    viewer = portal_user(request)
+    target = await _target(request, request.match_info["user"], write=False)
+    seen = await current_viewer(request.app[STORE], viewer.id, target.owner.id)
+    if seen is None:
+        raise Forbidden("Your organisation's settings allow no calendar access.")
+    last = parse_event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
+    if last is None:
+        last = parse_event_id(request.query.get("after", ""), "after")
+    return await stream_changes(request, viewer.id, target.owner.id, seen, last)
 
 
 async def schedule(request: web.Request) -> web.Response:
