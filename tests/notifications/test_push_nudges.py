@@ -142,3 +142,17 @@ async def test_the_default_gap_still_shows_a_change_within_10_seconds() -> None:
 
     gap = Settings().push_min_gap_seconds
     assert gap == 5 and gap + Nudger(Rounds()).settle < 10
+
+
+async def test_round_starts_are_forgotten_once_past_the_gap() -> None:
+    """The memory of round starts stays small: many calendars nudged once each, long ago."""
+    rounds = Rounds()
+    nudger = Nudger(rounds, settle=0.0, min_gap=0.05)
+    for n in range(1100):
+        nudger.nudge(f"cal-{n}")
+    await settled(nudger)
+    assert len(nudger._started) == 1100
+    await asyncio.sleep(0.1)  # all of them past the gap
+    nudger.nudge("one more")
+    assert len(nudger._started) < 10
+    await settled(nudger)
