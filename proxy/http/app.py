@@ -193,7 +193,7 @@ def _push(background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         async def nudged_round(calendar_id: str) -> None:
             await calendars.sync_now(calendar_id, stale_only=False, wait=True)
 
-        nudger = Nudger(nudged_round)
+        nudger = Nudger(nudged_round, min_gap=settings.push_min_gap_seconds)
         keeper = PushKeeper(store, settings, calendars, Leases(store), nudger.nudge)
         app[PUSH_KEEPER] = keeper
         app[push_hooks.HOOKS] = push_hooks.Hooks(store, nudger, keeper)

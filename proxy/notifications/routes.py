@@ -91,10 +91,10 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 
 def _last_event_id(request: web.Request) -> int | None:
-    return event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
+    return parse_event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
 
 
-def event_id(raw: str, name: str) -> int | None:
+def parse_event_id(raw: str, name: str) -> int | None:
     """A stream's event id as a client sends it back (``None`` when empty)."""
     raw = raw.strip()
     if not raw:

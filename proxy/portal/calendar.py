@@ -23,7 +23,7 @@ from proxy.core.access import Relation
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import BadRequest, CalproxyError, Conflict, Forbidden
 from proxy.http.keys import AUDIT, STORE, deps
-from proxy.notifications.routes import event_id, follow, stream_changes
+from proxy.notifications.routes import follow, parse_event_id, stream_changes
 from proxy.notifications.subscribers import current_viewer
 from proxy.operations.audit_http import record_refusal
 from proxy.portal import week
@@ -107,8 +107,7 @@ def _refused(request: web.Request, exc: Exception, target: Target | None,
 async def _target(request: web.Request, ref: str, write: bool) -> Target:
     """``ref`` as the signed-in viewer sees it; an outsider's 404 is recorded."""
     try:
-        return await resolve_target(deps(request.app).principals,
-                                            portal_user(request), ref)
+        return await resolve_target(deps(request.app).principals, portal_user(request), ref)
     except OutsiderNotFound as exc:
         _refused(request, exc, None, write)
         raise
@@ -166,9 +165,9 @@ async def week_changes(request: web.Request) -> web.StreamResponse:
     seen = await current_viewer(request.app[STORE], viewer.id, target.owner.id)
     if seen is None:
         raise Forbidden("Your organisation's settings allow no calendar access.")
-    last = event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
+    last = parse_event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
     if last is None:
-        last = event_id(request.query.get("after", ""), "after")
+        last = parse_event_id(request.query.get("after", ""), "after")
     return await stream_changes(request, viewer.id, target.owner.id, seen, last)
 
 

@@ -94,6 +94,13 @@ async def test_a_notice_leads_to_a_round_within_5_seconds(pushed: Live) -> None:
         assert answer.status == 202
     assert await until(shown) < 5
     assert await metric(pushed, "accepted") == 1
+    from tests.api.conftest import METRICS_TOKEN
+
+    async with pushed.http.get(f"{pushed.url}/metrics",
+                               headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as answer:
+        text = await answer.text()
+    incremental = 'calproxy_sync_rounds_total{kind="incremental",result="ok",service="graph"}'
+    assert incremental in text  # the nudged round went on from the stored cursor
 
 
 async def test_a_burst_of_notices_costs_one_round(pushed: Live) -> None:

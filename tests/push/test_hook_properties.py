@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -64,6 +64,8 @@ class Both:
     google: GoogleEmulator
     hooks: Hooks
     real: Channels
+    #: the headers of the last answer :func:`send` received
+    answered: dict[str, str] = field(default_factory=dict)
 
     def upstream(self) -> int:
         """Every request calproxy made to either provider (API and token endpoints)."""
@@ -307,6 +309,7 @@ async def send(both: Both, path: str, query: str = "", body: bytes = b"",
     began = time.monotonic()
     async with both.live.http.post(url, data=body, headers=sent) as answer:
         raw = await answer.read()
+        both.answered = dict(answer.headers)
         return answer.status, answer.content_type, raw, time.monotonic() - began
 
 
@@ -334,6 +337,7 @@ async def test_forged_graph_requests_never_fail_and_reach_no_provider(
     assert_answered_well(status, answered_type, raw, took)
     if status == 200:  # the handshake: the token echoed as plain text, never sniffed
         assert answered_type == "text/plain" and "validationToken" in query
+        assert both.answered["X-Content-Type-Options"] == "nosniff"
     assert both.idle() and both.hooks.nudger.rounds == rounds
     assert both.upstream() == before
 
