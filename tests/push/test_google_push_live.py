@@ -195,8 +195,9 @@ async def test_unsyncing_a_calendar_stops_its_channel(pushed: GoogleWorld) -> No
     gone = [u for u, cal in before.items() if cal == calendar["id"]]
     assert gone
 
-    async def stopped() -> bool:
-        return all(pushed.google.push.channels[u].stopped for u in gone)
+    async def stopped() -> bool:  # upstream first, then calproxy forgets the row
+        upstream = all(pushed.google.push.channels[u].stopped for u in gone)
+        kept = {c.upstream_id for c in await pushed.channels()}
+        return upstream and not kept & set(gone)
 
-    await until(stopped, what="the unsynced calendar's channel stopped")
-    assert not {c.upstream_id for c in await pushed.channels()} & set(gone)
+    await until(stopped, what="the unsynced calendar's channel stopped and forgotten")
