@@ -14,6 +14,8 @@ real HTTP on loopback with keep-alive:
   client are outside it); once over a calendar read before, once with every read cache
   emptied first (store query, expansion, redaction and rendering of every event);
 - 304 answers per second (``If-None-Match`` with the answer's ETag);
+- repeated ``GET /v1/me`` (user, account and integrations from the principal cache)
+  beside ``/healthz`` (no authentication, no lookup), alternating, under the same load;
 - memory per cached event (tracemalloc over new windows), and the caches' bounds.
 
 The load averages (1, 5 and 15 minutes) are printed before and after: on a shared
@@ -58,6 +60,7 @@ from proxy.store.records import Delegation, Role
 WEEK_SINGLES, SERIES, OTHER_SINGLES = 440, 12, 4000
 SECONDS, CONNECTIONS, ROUNDS = 3, 8, 5
 WINDOWS = 30
+SETTLE = 3  # seconds for what the initial sync set off (change tracking, indexing)
 MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
     hour=0, minute=0, second=0, microsecond=0)
 
@@ -114,23 +117,23 @@ def window(start: datetime, days: int = 7) -> str:
     return f"start={fmt(start)}&end={fmt(start + timedelta(days=days))}"
 
 
-def load(url: str, headers: dict[str, str]) -> float:
+def load(url: str, headers: dict[str, str], seconds: int = SECONDS) -> float:
     """Requests per second of ``url`` under load from a separate process."""
     if shutil.which("wrk"):
         flags = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", *flags, url],
+        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", *flags, url],
                              capture_output=True, text=True, check=True).stdout
         found = re.search(r"Requests/sec:\s+([\d.]+)", out)
         assert (found and "Non-2xx" not in out) or "304" in str(headers), out
         return float(found.group(1)) if found else 0.0
-    out = subprocess.run([sys.executable, "-c", LOAD_LOOP, url, str(SECONDS), str(CONNECTIONS),
+    out = subprocess.run([sys.executable, "-c", LOAD_LOOP, url, str(seconds), str(CONNECTIONS),
                           *(f"{k}: {v}" for k, v in headers.items())],
                          capture_output=True, text=True, check=True).stdout
     return float(out.split()[0])
 
 
-async def in_thread(url: str, headers: dict[str, str]) -> float:
-    return await asyncio.to_thread(load, url, headers)
+async def in_thread(url: str, headers: dict[str, str], seconds: int = SECONDS) -> float:
+    return await asyncio.to_thread(load, url, headers, seconds)
 
 
 async def bare_server(body: bytes, etag: str) -> TestServer:
@@ -224,6 +227,7 @@ async def main() -> None:
                   f"load: {'wrk' if shutil.which('wrk') else 'Python loop'}, "
                   f"{CONNECTIONS} keep-alive connections, {SECONDS} s each")
             await report_rates(url, auth, body, etag)
+            await report_me(bench.url, auth)
             print_reads("first read of a new window of a calendar read before",
                         await first_reads(http, base, auth, WINDOWS, 1))
             print_reads("first read of a new window, every read cache emptied first",
@@ -235,10 +239,15 @@ async def main() -> None:
 
 async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -> None:
     """Alternating runs (calproxy, bare, calproxy, bare, ...) so that load from elsewhere
-    on the machine falls on both alike; the ratio of each pair, and their median."""
+    on the machine falls on both alike; the ratio of each pair, and their median. The
+    work that follows the initial sync (change tracking, indexing) is let finish first,
+    and one short run of each warms both up: the figures are of the steady state."""
     bare = await bare_server(body, etag)
     ours, theirs = [], []
     try:
+        await asyncio.sleep(SETTLE)
+        await in_thread(url, auth, 1)
+        await in_thread(f"http://127.0.0.1:{bare.port}/events", auth, 1)
         for _ in range(ROUNDS):
             ours.append(await in_thread(url, auth))
             theirs.append(await in_thread(f"http://127.0.0.1:{bare.port}/events", auth))
@@ -255,6 +264,21 @@ async def report_rates(url: str, auth: dict[str, str], body: bytes, etag: str) -
           f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
     not_modified = await in_thread(url, {**auth, "If-None-Match": etag})
     print(f"304 answers (If-None-Match):       {not_modified:8.0f} per second")
+
+
+async def report_me(base: str, auth: dict[str, str]) -> None:
+    """``/v1/me`` and ``/healthz`` alternating (after one short warm-up run of each)."""
+    paths = ("/v1/me", "/healthz")
+    rates: dict[str, list[float]] = {path: [] for path in paths}
+    for path in paths:
+        await in_thread(base + path, auth, 1)
+    for _ in range(3):
+        for path in paths:
+            rates[path].append(await in_thread(base + path, auth))
+    for path, label in zip(paths, ("repeated /v1/me:", "/healthz, for comparison:"),
+                           strict=True):
+        print(f"{label:<35}{statistics.median(rates[path]):8.0f} requests/s (runs: "
+              f"{', '.join(f'{r:.0f}' for r in rates[path])})")
 
 
 async def report_memory(bench: Served, http: aiohttp.ClientSession, base: str,

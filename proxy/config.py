@@ -110,6 +110,13 @@ def _version(raw: str) -> str:
     return raw.strip()
 
 
+def _gap_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 3600:  # NaN fails too
+        raise ValueError("expected a number of seconds from 0 to 3600, such as 5 or 0.5")
+    return value
+
+
 def _positive_hours(raw: str) -> float:
     value = float(raw)
     if not 0 < value < 24 * 366:  # NaN fails too
@@ -266,6 +273,10 @@ class Settings:
         "webhook hosts allowed although they resolve to internal addresses (comma-separated)")
     webhook_allow_http: bool = _setting(
         "CALPROXY_WEBHOOK_ALLOW_HTTP", False, _bool, "allow plain-http webhook URLs (tests only)")
+    change_log_hours: int = _setting(
+        "CALPROXY_CHANGE_LOG_HOURS", 24, _positive,
+        "hours change notifications are kept for `Last-Event-ID` replay (at least 1; "
+        "longer while an active webhook still waits for them)")
 
     push: str = _setting(
         "CALPROXY_PUSH", "auto", _push_mode,
@@ -274,6 +285,11 @@ class Settings:
     push_allow_http: bool = _setting(
         "CALPROXY_PUSH_ALLOW_HTTP", False, _bool,
         "allow provider notifications to a plain-http public URL (tests only)")
+    push_min_gap_seconds: float = _setting(
+        "CALPROXY_PUSH_MIN_GAP_SECONDS", 5.0, _gap_seconds,
+        "seconds at least between two notified sync rounds of one calendar (a busy "
+        "calendar costs at most 3600/gap rounds an hour; a change shows within about "
+        "the gap plus half a second)")
 
     @property
     def push_enabled(self) -> bool:

@@ -34,6 +34,16 @@ from proxy.store.interface import Store
 from proxy.store.records import Integration, User
 
 
+class OutsiderNotFound(NotFound):
+    """Someone outside the owner's account asked for the owner: answered exactly as an
+    unknown user is (same status, code and message), but it names who asked for whom,
+    so that the refusal is recorded on the owner's audit trail (DESIGN §12)."""
+
+    def __init__(self, caller: User, owner: User) -> None:
+        super().__init__("user: no such user", "user_not_found")
+        self.caller, self.owner = caller, owner
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """A calendar owner as one caller sees them."""
@@ -72,7 +82,8 @@ async def find_user(store: Store | Principals, caller: User, ref: str) -> User |
 
 
 async def resolve_target(store: Store | Principals, caller: User, ref: str) -> Target:
-    """``ref`` as seen by ``caller``; 404 for unknown users and for outsiders."""
+    """``ref`` as seen by ``caller``; 404 for unknown users and, told apart only by its
+    class (:class:`OutsiderNotFound`), for outsiders."""
     owner = await find_user(store, caller, ref)
     if owner is None:
         raise NotFound("user: no such user", "user_not_found")
@@ -80,6 +91,8 @@ async def resolve_target(store: Store | Principals, caller: User, ref: str) -> T
     grant = None if delegation is None else Grant(delegation.can_schedule,
                                                   delegation.can_view_private)
     rel = relation(Party(caller.id, caller.account_id), Party(owner.id, owner.account_id), grant)
+    if rel is Relation.OUTSIDER:
+        raise OutsiderNotFound(caller, owner)
     require_visible(rel)
     return Target(caller, owner, rel, grant, await account_policy(store, owner.account_id))
 

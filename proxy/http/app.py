@@ -42,6 +42,7 @@ from proxy.notifications import routes as notifications
 from proxy.notifications.push import hooks as push_hooks
 from proxy.notifications.push.channels import PushKeeper
 from proxy.notifications.push.nudges import Nudger
+from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.tracker import ChangeTracker
 from proxy.notifications.webhooks import Deliverer
 from proxy.operations import health, scrape
@@ -117,7 +118,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app[AUDIT] = AuditTrail(store, settings.audit_days)
     app[STORE] = store
     app[REGISTRY] = registry if registry is not None else default_registry()
-    app[feeds.FEED_CACHE] = {}
+    app[feeds.FEED_CACHE] = feeds.Renderings(feeds.MAX_FEED_BYTES)
     app[notifications.HEARTBEAT] = 15.0
     app[PRINCIPALS] = Principals(store, settings.token_cache_seconds)
     app[READ_CACHES] = ReadCaches()
@@ -130,7 +131,7 @@ def create_app(settings: Settings, store: Store, registry: Registry | None = Non
     app.cleanup_ctx.append(buckets_service)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_notifications)
-    app.cleanup_ctx.append(_push(keep=scheduler and settings.push_enabled))
+    app.cleanup_ctx.append(_push(background=scheduler))
     app.cleanup_ctx.append(audit_service)  # after the store opens, flushed before it closes
     if scheduler and settings.scheduler and settings.freshness_seconds > 0:
         app.cleanup_ctx.append(_background_sync)
@@ -164,33 +165,39 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
-    """Change tracking and webhook delivery run beside the server (DESIGN §11)."""
+    """Change tracking, webhook delivery and change-log pruning run beside the server
+    (DESIGN §11)."""
     tracker = ChangeTracker(app[STORE], app[SETTINGS])
     deliverer = Deliverer(app[STORE], app[SETTINGS].webhook_allowed_hosts)
+    pruner = ChangeLogPruner(app[STORE], app[SETTINGS].change_log_hours)
     app[notifications.TRACKER] = tracker
     app[notifications.DELIVERER] = deliverer
+    app[notifications.PRUNER] = pruner
     tracker.start()
     deliverer.start()
+    pruner.start()
     yield
+    await pruner.stop()
     await deliverer.stop()
     await tracker.stop()
 
 
-def _push(keep: bool) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Change notifications in (DESIGN §11): the hooks always answer; the keeper's loop
-    (opening and renewing channels) runs with ``keep``: push enabled and background work
-    wanted. Nudged rounds stop before the services close."""
+def _push(background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Change notifications in (DESIGN §11): the hooks always answer; where background
+    work is wanted the keeper runs: with push enabled it opens and renews channels, with
+    push off it only stops what an earlier run left open. Nudged rounds stop before the
+    services close."""
     async def push(app: web.Application) -> AsyncIterator[None]:
         store, settings, calendars = app[STORE], app[SETTINGS], app[CALENDARS]
 
         async def nudged_round(calendar_id: str) -> None:
             await calendars.sync_now(calendar_id, stale_only=False, wait=True)
 
-        nudger = Nudger(nudged_round)
+        nudger = Nudger(nudged_round, min_gap=settings.push_min_gap_seconds)
         keeper = PushKeeper(store, settings, calendars, Leases(store), nudger.nudge)
         app[PUSH_KEEPER] = keeper
         app[push_hooks.HOOKS] = push_hooks.Hooks(store, nudger, keeper)
-        if keep:
+        if background:
             await keeper.start()
         yield
         await keeper.stop()

@@ -5,6 +5,10 @@ fingerprint of what it came from (the feed's settings, its window's day, and the
 version of every calendar in it), so an unchanged feed and a conditional request are
 answered without loading or rendering a single event. ETags hash the rendered (already
 redacted) bytes, so they carry nothing a subscriber could not read in the feed itself.
+
+The renderings are held in one LRU cache bounded by their bytes (:class:`Renderings`); a
+feed that falls out of it is rendered again at its next request, exactly as one whose
+data changed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
+from cachetools import LRUCache
 
 from proxy.actions.feeds import create_feed as make_feed
 from proxy.actions.feeds import live_feeds, revoke_feed
@@ -34,7 +39,8 @@ from proxy.store.records import Feed, User
 from proxy.sync.driver import sync_window
 
 DETAILS = {"busy": Detail.BUSY, "limited": Detail.LIMITED, "full": Detail.FULL}
-FEED_CACHE = web.AppKey("feed_cache", dict)
+#: bytes of feed renderings (plain and gzipped) held at most, over all feeds
+MAX_FEED_BYTES = 32 * 1024 * 1024
 CACHE_CONTROL = "private, max-age=300"
 #: a sync cursor may serve a window that moved by up to a day (the Graph delta link's
 #: slack): only this far inside the mirrored window is every listed occurrence known
@@ -48,6 +54,28 @@ class Rendered:
     gzipped: bytes
     etag: str
     last_modified: datetime
+
+
+def _rendered_bytes(rendered: Rendered) -> int:
+    return len(rendered.body) + len(rendered.gzipped) + 1
+
+
+class Renderings(LRUCache[str, Rendered]):
+    """Each feed's last rendering by feed id, least recently served evicted first once
+    their bytes pass ``max_bytes``; a rendering larger than the whole bound is served
+    without being kept."""
+
+    def __init__(self, max_bytes: int = MAX_FEED_BYTES) -> None:
+        super().__init__(max_bytes, getsizeof=_rendered_bytes)
+
+    def keep(self, feed_id: str, rendered: Rendered) -> None:
+        if _rendered_bytes(rendered) <= self.maxsize:
+            self[feed_id] = rendered
+        else:
+            self.pop(feed_id, None)
+
+
+FEED_CACHE = web.AppKey("feed_cache", Renderings)
 
 
 async def list_feeds(request: web.Request) -> web.Response:
@@ -111,7 +139,7 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     fingerprint = (feed.detail, feed.include_private, feed.past_days, feed.future_days,
                    today, tuple(c.content_key for c in calendars))
-    cache: dict[str, Rendered] = request.app[FEED_CACHE]
+    cache = request.app[FEED_CACHE]
     cached = cache.get(feed.id)
     if cached is not None and cached.fingerprint == fingerprint:
         return cached
@@ -126,9 +154,10 @@ async def _rendering(request: web.Request, feed: Feed, name: str) -> Rendered:
     if cached is not None and last_modified <= cached.last_modified:
         last_modified = cached.last_modified + timedelta(seconds=1)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    cache[feed.id] = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
-                              last_modified)
-    return cache[feed.id]
+    rendered = Rendered(fingerprint, body, gzip.compress(body, 6, mtime=0), etag,
+                        last_modified)
+    cache.keep(feed.id, rendered)
+    return rendered
 
 
 def _render(feed: Feed, items: list[MirroredEvent], name: str, zone: str | None,

@@ -21,6 +21,7 @@ from proxy.http.auth import current_user
 from proxy.http.input import get_str, json_body, only_fields
 from proxy.http.keys import SETTINGS, STORE
 from proxy.http.replies import json_reply
+from proxy.notifications.retention import ChangeLogPruner
 from proxy.notifications.signing import new_secret
 from proxy.notifications.subscribers import current_viewer
 from proxy.notifications.targets import vet_url
@@ -33,6 +34,7 @@ from proxy.store.records import User, Webhook
 
 TRACKER = web.AppKey("change_tracker", ChangeTracker)
 DELIVERER = web.AppKey("webhook_deliverer", Deliverer)
+PRUNER = web.AppKey("change_log_pruner", ChangeLogPruner)
 #: seconds between keep-alive comments on a change stream
 HEARTBEAT = web.AppKey("stream_heartbeat", float)
 WATCH_FOR = timedelta(hours=1)
@@ -89,23 +91,41 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 
 def _last_event_id(request: web.Request) -> int | None:
-    raw = request.headers.get("Last-Event-ID", "").strip()
+    return parse_event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
+
+
+def parse_event_id(raw: str, name: str) -> int | None:
+    """A stream's event id as a client sends it back (``None`` when empty)."""
+    raw = raw.strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise BadRequest("Last-Event-ID: expected an event id of this stream", "invalid_field")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise BadRequest(f"{name}: expected an event id of this stream", "invalid_field")
     return int(raw)
+
+
+async def follow(app: web.Application, owner_id: str) -> None:
+    """Track the owner's changes from now on (for an hour; open streams renew it), with
+    a snapshot of each calendar as it is now, so that the next change can be told."""
+    await app[STORE].watch_owner(owner_id, datetime.now(UTC) + WATCH_FOR)
+    await app[TRACKER].baseline(owner_id)
 
 
 async def change_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events of the caller's view of the user's changes (DESIGN §11)."""
     owner, viewer = await _watched_owner(request, request.match_info["user"])
-    store, caller = request.app[STORE], current_user(request)
-    await store.watch_owner(owner.id, datetime.now(UTC) + WATCH_FOR)
-    await request.app[TRACKER].baseline(owner.id)
-    last = _last_event_id(request)
+    return await stream_changes(request, current_user(request).id, owner.id, viewer,
+                                _last_event_id(request))
+
+
+async def stream_changes(request: web.Request, caller_id: str, owner_id: str,
+                         viewer: Viewer, last: int | None) -> web.StreamResponse:
+    """The stream itself, for the API and for the portal's week view: the entries after
+    ``last`` (default: from now on), then each new one, a keep-alive comment between."""
+    store = request.app[STORE]
+    await follow(request.app, owner_id)
     if last is None:
-        last = await store.newest_change(owner.id)
+        last = await store.newest_change(owner_id)
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no"})
@@ -113,12 +133,12 @@ async def change_stream(request: web.Request) -> web.StreamResponse:
     woken = asyncio.Event()
 
     def wake(change: Change) -> None:
-        if change.topic is Topic.CHANGE_LOG and change.key == owner.id:
+        if change.topic is Topic.CHANGE_LOG and change.key == owner_id:
             woken.set()
 
     unsubscribe = store.changes.subscribe(wake)
     try:
-        await _pump(request, response, woken, caller.id, owner.id, viewer, last)
+        await _pump(request, response, woken, caller_id, owner_id, viewer, last)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

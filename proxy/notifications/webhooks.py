@@ -3,7 +3,9 @@
 Each webhook has a cursor in the change log. A background task finds webhooks with
 entries past their cursor, leases one (``claimed_until``: one instance delivers it), works
 out which viewer the subscriber is *now*, and POSTs that viewer's next entry with the
-Standard Webhooks headers. A 2xx answer within 10 s moves the cursor; anything else is
+Standard Webhooks headers (one entry per webhook per round, so that webhooks take turns;
+a delivered entry starts the next round at once, so a backlog drains at the receivers'
+pace). A 2xx answer within 10 s moves the cursor; anything else is
 retried after about 5 s, 30 s, 2 min, 10 min, 1 h, then hourly, with the same
 ``webhook-id``; after 24 hours of failures (or a 410) the webhook is disabled. Redirects
 are not followed, and the connection's addresses are vetted when it is made (a name that
@@ -124,15 +126,16 @@ class Deliverer:
             return
         entries = await self.store.changes_after(webhook.owner_id, viewer.value,
                                                  webhook.delivered_seq, 1)
-        if not entries:
-            await self.store.webhook_delivered(
-                webhook.id, await self.store.newest_change(webhook.owner_id))
+        if not entries:  # nothing for this viewer: skip the others' entries (never back)
+            newest = await self.store.newest_change(webhook.owner_id)
+            await self.store.webhook_delivered(webhook.id, max(newest, webhook.delivered_seq))
             return
         seq, body = entries[0]
         answer = await self._post(webhook, seq, body)
         if answer:
             await self.store.webhook_delivered(webhook.id, seq)
             count_notification("out", "webhook")
+            self._wake.set()  # a backlog drains round after round, not one a second
         else:
             await self._failed(webhook, disable=answer is None)
 

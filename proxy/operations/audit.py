@@ -55,8 +55,10 @@ class AuditTrail:
 
     def record(self, action: str, actor: User, owner: User | None, target: str | None,
                result: str = ALLOWED) -> None:
-        self._pending.append(AuditRecord(
-            id=new_id(), at=datetime.now(UTC), account_id=actor.account_id,
+        self._pending.append(AuditRecord(  # the account whose calendar it was (an
+            # outsider's refused read belongs to the owner's account, not the outsider's)
+            id=new_id(), at=datetime.now(UTC),
+            account_id=owner.account_id if owner else actor.account_id,
             actor_id=actor.id, actor=actor.email, action=action,
             owner_id=owner.id if owner else None, owner=owner.email if owner else None,
             target=target[:200] if target else None, result=result))

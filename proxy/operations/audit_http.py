@@ -13,13 +13,14 @@ from typing import Any
 from aiohttp import web
 
 from proxy.actions.policy import require_admin
+from proxy.actions.target import OutsiderNotFound, Target
 from proxy.core.access import Relation
 from proxy.errors import BadRequest, Forbidden
 from proxy.http.auth import current_user
 from proxy.http.context import TARGET
 from proxy.http.keys import AUDIT, SETTINGS, STORE
 from proxy.http.replies import json_reply
-from proxy.operations.audit import REFUSED, audit
+from proxy.operations.audit import REFUSED, AuditTrail, audit
 from proxy.store.records import AuditRecord, User, Webhook
 
 #: records one answer lists at most (oldest first: page on with ``since``)
@@ -38,23 +39,38 @@ async def audit_service(app: web.Application) -> AsyncIterator[None]:
         await trail.flush()
 
 
+def record_refusal(trail: AuditTrail | None, exc: Exception, target: Target | None,
+                   write: bool, event_id: str | None) -> None:
+    """Record ``exc`` when it refused a read or write on someone else's calendar
+    (``event.read_refused`` or ``event.write_refused``): a 403 on a resolved ``target``
+    that is not the caller's own, or an outsider told the owner does not exist. The API's
+    middleware and the portal's calendar pages both record through here."""
+    if isinstance(exc, OutsiderNotFound):
+        caller, owner = exc.caller, exc.owner
+    elif isinstance(exc, Forbidden) and target is not None \
+            and target.relation is not Relation.SELF:
+        caller, owner = target.caller, target.owner
+    else:
+        return
+    action = "event.write_refused" if write else "event.read_refused"
+    audit(trail, action, caller, owner, event_id, REFUSED)
+
+
 @web.middleware
 async def audit_refusals(request: web.Request, handler: Any) -> web.StreamResponse:
-    """A 403 on someone else's calendar becomes ``event.read_refused`` (GET) or
-    ``event.write_refused``: the target the request resolved (:data:`TARGET`, set by the
-    one place that resolves it) says whose calendar it was. The refusals themselves are
-    raised by :mod:`proxy.core.access`."""
+    """A refusal on someone else's calendar under ``/v1/users/{user}/`` (contacts aside)
+    becomes ``event.read_refused`` (GET) or ``event.write_refused``: a 403 names the owner
+    through the target the request resolved (:data:`TARGET`, set by the one place that
+    resolves it), an outsider's 404 through its exception. The refusals themselves are
+    raised by :mod:`proxy.core.access` and :func:`proxy.actions.calendar.resolve_target`."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
-    except Forbidden:
-        target = request.get(TARGET)
-        if target is not None and target.relation is not Relation.SELF \
-                and "/contacts" not in request.path:
-            action = ("event.read_refused" if request.method in ("GET", "HEAD")
-                      else "event.write_refused")
-            audit(request.app.get(AUDIT), action, target.caller, target.owner,
-                  request.match_info.get("id"), REFUSED)
+    except (Forbidden, OutsiderNotFound) as exc:
+        if "user" in request.match_info and "/contacts" not in request.path:
+            record_refusal(request.app.get(AUDIT), exc, request.get(TARGET),
+                           request.method not in ("GET", "HEAD"),
+                           request.match_info.get("id"))
         raise
 
 

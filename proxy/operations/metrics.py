@@ -11,7 +11,8 @@ small fixed set. The metrics of DESIGN §12:
   code, ``error`` when no answer came); fed by the shared aiohttp session's trace hooks
   (Google, OAuth) and by Graph's and EWS's transports, through :func:`count_upstream`;
 - ``calproxy_sync_rounds_total{service,kind,result}``: each sync round of a calendar
-  (``kind`` ``full`` or ``incremental``, as the round started; ``result`` ``ok`` or
+  (``kind`` ``full`` or ``incremental``, as the round ended: an incremental round that
+  fell back from an expired cursor to a full resync is ``full``; ``result`` ``ok`` or
   ``error``);
 - ``calproxy_sync_lag_seconds{service}``: the age of the stalest synced mirror, computed
   from the store at each scrape;
@@ -28,19 +29,18 @@ request and the app sets for its background tasks; outside an app the counts go 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from proxy.config import Settings
-
-T = TypeVar("T")
 
 
 class Metrics:
@@ -54,6 +54,10 @@ class Metrics:
         self.http_duration = Histogram(
             "calproxy_http_request_duration_seconds", "Time to answer an HTTP request",
             ["route"], registry=self.registry)
+        #: the two series each (route, method, status) counts in: ``labels()`` checks and
+        #: locks on every call, and this is paid on every request (as many entries as the
+        #: registry holds series for them)
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.upstream_requests = Counter(
             "calproxy_upstream_requests_total", "Requests sent to providers (per attempt)",
             ["service", "status"], registry=self.registry)
@@ -71,8 +75,14 @@ class Metrics:
             ["service", "outcome"], registry=self.registry)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_duration.labels(route).observe(seconds)
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (self.http_requests.labels(route, method, str(status)),
+                      self.http_duration.labels(route))
+            self._request_series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def set_sync_lag(self, oldest: Mapping[str, datetime], now: datetime) -> None:
         self.sync_lag.clear()
@@ -108,19 +118,32 @@ def count_push_notice(service: str, outcome: str) -> None:
             metrics.notifications.labels("in", service).inc()
 
 
-async def count_sync_round(service: str, full: bool, round_: Awaitable[T]) -> T:
-    """Await one sync round of a calendar and count it as ``ok`` or ``error``."""
-    kind = "full" if full else "incremental"
+@dataclass(slots=True)
+class RoundKind:
+    """What a sync round turned out to be: ``full`` from the start (no cursor), or once
+    it fell back from an expired cursor to a full resync."""
+
+    full: bool
+
+
+@contextmanager
+def counted_round(service: str, full: bool) -> Iterator[RoundKind]:
+    """Count the sync round run inside as ``ok`` or ``error``, of the kind it ended as
+    (the round sets ``kind.full`` when it falls back to a full resync)."""
+    kind = RoundKind(full)
     metrics = CURRENT.get()
     try:
-        result = await round_
+        yield kind
     except Exception:
         if metrics is not None:
-            metrics.sync_rounds.labels(service, kind, "error").inc()
+            metrics.sync_rounds.labels(service, _kind(kind), "error").inc()
         raise
     if metrics is not None:
-        metrics.sync_rounds.labels(service, kind, "ok").inc()
-    return result
+        metrics.sync_rounds.labels(service, _kind(kind), "ok").inc()
+
+
+def _kind(kind: RoundKind) -> str:
+    return "full" if kind.full else "incremental"
 
 
 def upstream_services(settings: Settings) -> list[tuple[str, str]]:

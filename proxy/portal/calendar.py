@@ -18,11 +18,14 @@ from aiohttp import web
 from proxy.actions import calendar as actions
 from proxy.actions.delegates import delegators
 from proxy.actions.deps import Deps
-from proxy.actions.target import Target, resolve_target
+from proxy.actions.target import OutsiderNotFound, Target, resolve_target
 from proxy.core.access import Relation
 from proxy.core.timeutil import to_utc, zone
 from proxy.errors import BadRequest, CalproxyError, Conflict, Forbidden
-from proxy.http.keys import deps
+from proxy.http.keys import AUDIT, STORE, deps
+from proxy.notifications.routes import follow, parse_event_id, stream_changes
+from proxy.notifications.subscribers import current_viewer
+from proxy.operations.audit_http import record_refusal
 from proxy.portal import week
 from proxy.portal.asking import confirmation_page, confirmed
 from proxy.portal.event_form import EventForm, blank_form, form_of_event, read_form
@@ -94,17 +97,35 @@ async def schedule_for_choices(app_deps: Deps, viewer: User) -> list[str]:
                              if d.can_schedule]
 
 
+def _refused(request: web.Request, exc: Exception, target: Target | None,
+             write: bool, event_id: str | None = None) -> None:
+    """Record a refusal on someone else's calendar, as the API does (DESIGN §12); pages
+    show refusals in words, so they are recorded where they are caught."""
+    record_refusal(request.app.get(AUDIT), exc, target, write, event_id)
+
+
+async def _target(request: web.Request, ref: str, write: bool) -> Target:
+    """``ref`` as the signed-in viewer sees it; an outsider's 404 is recorded."""
+    try:
+        return await resolve_target(deps(request.app).principals, portal_user(request), ref)
+    except OutsiderNotFound as exc:
+        _refused(request, exc, None, write)
+        raise
+
+
 async def week_page(request: web.Request, form: EventForm | None = None,
                     status: int = 200) -> web.Response:
     viewer = portal_user(request)
     app_deps = deps(request.app)
-    target = await resolve_target(app_deps.principals, viewer, request.match_info["user"])
+    target = await _target(request, request.match_info["user"], write=False)
+    after = await _followed(request.app, target.owner.id)
     requested = _requested_start(request)
     problem: str | None = None
     seen: list[VisibleEvent] = []
     try:
         seen = await _seen(app_deps, target, requested or datetime.now(UTC).date())
     except (Conflict, Forbidden) as exc:
+        _refused(request, exc, target, write=False)
         problem = exc.message
     zone_name = zone_of(await primary_zone(app_deps, target.owner), seen)
     first = requested or week.monday_of(datetime.now(zone(zone_name)).date())
@@ -122,19 +143,46 @@ async def week_page(request: web.Request, form: EventForm | None = None,
         "choices": await schedule_for_choices(app_deps, viewer),
         "form": form or blank_form(first, zone_name, target.owner.email),
         "notice": NOTICES.get(request.query.get("done", "")),
+        "changes": f"/portal/calendar/{owner_ref}/changes?after={after}",
     }, status=status)
+
+
+async def _followed(app: web.Application, owner_id: str) -> int:
+    """The newest change the page will show: its stream resumes after it (read before
+    the events, and with the owner's changes tracked from here on), so that a change
+    made while the page loads still refreshes it."""
+    if not await app[STORE].is_watched(owner_id):
+        await follow(app, owner_id)
+    return await app[STORE].newest_change(owner_id)
+
+
+async def week_changes(request: web.Request) -> web.StreamResponse:
+    """The week view's change stream (DESIGN §11: the week may refresh itself from the
+    stream): the API's stream of the signed-in viewer's view, resumed after ``after`` or,
+    on a reconnect, after ``Last-Event-ID``. ``week.js`` refetches the week on each event."""
+    viewer = portal_user(request)
+    target = await _target(request, request.match_info["user"], write=False)
+    seen = await current_viewer(request.app[STORE], viewer.id, target.owner.id)
+    if seen is None:
+        raise Forbidden("Your organisation's settings allow no calendar access.")
+    last = parse_event_id(request.headers.get("Last-Event-ID", ""), "Last-Event-ID")
+    if last is None:
+        last = parse_event_id(request.query.get("after", ""), "after")
+    return await stream_changes(request, viewer.id, target.owner.id, seen, last)
 
 
 async def schedule(request: web.Request) -> web.Response:
     """``Schedule a meeting``: create it on the chosen calendar ("Schedule for")."""
-    viewer = portal_user(request)
     app_deps = deps(request.app)
     form = read_form(posted_form(request))
+    target: Target | None = None
     try:
-        target = await resolve_target(app_deps.principals, viewer, form.schedule_for)
+        target = await _target(request, form.schedule_for, write=True)
         draft = form.draft(creating=True)
         await actions.create_event(app_deps, target, draft, None)
     except CalproxyError as exc:
+        if target is not None:
+            _refused(request, exc, target, write=True)
         form.refused(exc)
         return await week_page(request, form, status=exc.status)
     monday = week.monday_of(date.fromisoformat(form.values["date"]))
@@ -142,12 +190,17 @@ async def schedule(request: web.Request) -> web.Response:
 
 
 async def _editable(request: web.Request) -> tuple[Target, VisibleEvent, str]:
-    viewer = portal_user(request)
-    app_deps = deps(request.app)
-    target = await resolve_target(app_deps.principals, viewer, request.match_info["user"])
-    _, visible = await actions.find_event(app_deps, target, request.match_info["id"])
-    if not visible.can_edit:
-        raise Forbidden("You may not change this event.")
+    """The event to edit or delete, if the viewer may change it (a refusal is recorded
+    as a refused write, the edit page being the first step of one)."""
+    event_id = request.match_info["id"]
+    target = await _target(request, request.match_info["user"], write=True)
+    try:
+        _, visible = await actions.find_event(deps(request.app), target, event_id)
+        if not visible.can_edit:
+            raise Forbidden("You may not change this event.")
+    except Forbidden as exc:
+        _refused(request, exc, target, True, event_id)
+        raise
     return target, visible, visible.time_zone or "UTC"
 
 
@@ -173,6 +226,7 @@ async def save_edit(request: web.Request) -> web.Response:
         draft = form.draft(creating=False, was_private=visible.sensitivity.is_private)
         await actions.update_event(deps(request.app), target, visible.id, draft)
     except CalproxyError as exc:
+        _refused(request, exc, target, True, visible.id)
         form.refused(exc)
         return _edit(request, target, form, status=exc.status)
     monday = week.monday_of(date.fromisoformat(form.values["date"]))
@@ -189,7 +243,11 @@ async def delete(request: web.Request) -> web.Response:
             request, title="Delete this meeting?",
             paragraphs=["It is deleted from the calendar it is on, for everyone."],
             action=request.path, fields={}, confirm_label="Delete", cancel_href=back)
-    await actions.delete_event(deps(request.app), target, visible.id)
+    try:
+        await actions.delete_event(deps(request.app), target, visible.id)
+    except Forbidden as exc:
+        _refused(request, exc, target, True, visible.id)
+        raise
     return redirect(back + "&done=deleted")
 
 

@@ -19,6 +19,7 @@ PAGE_ROUTES: list[tuple[str, str, object]] = [
     ("POST", "/portal/delegates", delegates.add_delegate),
     ("POST", "/portal/delegates/remove", delegates.remove_delegate),
     ("GET", "/portal/calendar/{user}", calendar.week_page),
+    ("GET", "/portal/calendar/{user}/changes", calendar.week_changes),
     ("POST", "/portal/calendar/{user}/events", calendar.schedule),
     ("GET", "/portal/calendar/{user}/events/{id}/edit", calendar.edit_page),
     ("POST", "/portal/calendar/{user}/events/{id}/edit", calendar.save_edit),

@@ -58,7 +58,7 @@ class EwsProvider(DeliversOccurrences):
         self.service = Service.EWS_O365 if connection.tokens is not None \
             else Service.EXCHANGE_EWS
         quiet_library_logs()
-        self.session = EwsSession(connection)
+        self.session = EwsSession(connection, self.service)
         self._calendar: Any = None
 
     async def check(self) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -170,17 +171,25 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
+#: which service an EWS request is made for, as the metrics' ``service`` label: set by
+#: :class:`~proxy.providers.ews_session.EwsSession` around every call it hands a worker
+#: thread (threads started with ``asyncio.to_thread`` inherit it, and the metrics with it)
+EWS_SERVICE: ContextVar[Service] = ContextVar("calproxy_ews_service",
+                                              default=Service.EXCHANGE_EWS)
+
+
 class GuardedAdapter(requests.adapters.HTTPAdapter):
     """A requests adapter whose every new connection passes :func:`runtime_address_allowed`."""
 
     def send(self, *args: Any, **kwargs: Any) -> requests.Response:
         """Every EWS request on the wire, counted in the metrics (``error``: no answer)."""
+        service = EWS_SERVICE.get().value
         try:
             response: requests.Response = super().send(*args, **kwargs)
         except Exception:
-            count_upstream("ews", "error")
+            count_upstream(service, "error")
             raise
-        count_upstream("ews", response.status_code)
+        count_upstream(service, response.status_code)
         return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:

@@ -43,6 +43,7 @@ from exchangelib import errors as ews_errors
 from exchangelib.protocol import BaseProtocol, CachingProtocol
 from exchangelib.transport import get_auth_method_from_response
 
+from proxy.core.model import Service
 from proxy.errors import (
     CalproxyError,
     CursorExpired,
@@ -54,7 +55,7 @@ from proxy.errors import (
     UpstreamTimeout,
 )
 from proxy.providers.base import Connection, TokenSource
-from proxy.providers.ews_guard import GuardedAdapter, GuardRefused
+from proxy.providers.ews_guard import EWS_SERVICE, GuardedAdapter, GuardRefused
 
 T = TypeVar("T")
 
@@ -101,9 +102,9 @@ class EwsSession:
 
     timeout: float = 30.0
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, service: Service) -> None:
         _install_guard()
-        self.connection = connection
+        self.connection, self.service = connection, service
         self.credentials = dict(connection.credentials)
         self.endpoint = self.credentials.get("ews_url", "")
         self.address = _account_address(self.credentials)
@@ -164,7 +165,7 @@ class EwsSession:
         token = await self.tokens.access_token() if self.tokens is not None else None
         async with self._build_lock:
             if self._context is None:
-                self._context = await asyncio.to_thread(self._run_mapped, self._build, token)
+                self._context = await self._in_thread(self._build, token)
             elif token is not None and token != self._context.oauth_token:
                 self._set_token(self._context, token)
         return self._context
@@ -184,6 +185,15 @@ class EwsSession:
     def _limit(self) -> asyncio.Semaphore:
         return _limits.setdefault(self.key, asyncio.Semaphore(MAX_CONCURRENCY))
 
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` mapped, in a worker thread whose requests count under this
+        session's service (the thread inherits the context as it is here)."""
+        label = EWS_SERVICE.set(self.service)
+        try:
+            return await asyncio.to_thread(self._run_mapped, fn, *args)
+        finally:
+            EWS_SERVICE.reset(label)
+
     def _run_mapped(self, fn: Callable[..., T], *args: Any) -> T:
         with map_errors(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -202,7 +212,7 @@ class EwsSession:
             context = await self._context_for_call()
             try:
                 async with self._limit():
-                    return await asyncio.to_thread(self._run_mapped, fn, context.account, *args)
+                    return await self._in_thread(fn, context.account, *args)
             except _Busy as exc:
                 wait = exc.wait
                 if attempt == BUSY_RETRIES or spent + wait > BUSY_BUDGET_SECONDS:

@@ -248,7 +248,8 @@ class Store(Protocol):
                             body: Mapping[str, Any] | None) -> int | None: ...
     async def changes_after(self, owner_id: str, viewer: str, after: int,
                             limit: int = 100) -> list[tuple[int, dict[str, Any]]]: ...
-    async def prune_changes(self, before: datetime) -> None: ...
+    async def prune_changes(self, before: datetime) -> int:
+        """Entries before ``before`` no active webhook awaits, and ended watches."""
 
     # --- change notifications in: provider channels (see proxy.store.sql_push) -----------
     async def put_push_channel(self, record: PushChannelRecord) -> PushChannelRecord:

@@ -255,6 +255,8 @@ change_log = Table(
     Column("body", Text, nullable=False),  # the thin notification, JSON
     Column("at", UtcDateTime, nullable=False),
     Index("ix_change_log_owner", "owner_id", "viewer", "seq"),
+    Index("ix_change_log_at", "at"),  # migration 13: pruning by age
+    sqlite_autoincrement=True,  # migration 13: a pruned number is never handed out again
 )
 
 change_watch = Table(

@@ -5,7 +5,8 @@ A snapshot row holds what one viewer class last read of one calendar (digests pe
 compare-and-swap on ``version``) and appends the change-log entry in the same transaction,
 so two instances that both saw a change write one entry between them. Webhook signing
 secrets are stored encrypted like provider credentials; a delivering instance leases a
-webhook with ``claimed_until`` so that one instance delivers each entry.
+webhook with ``claimed_until`` so that one instance delivers each entry. Pruning
+(:meth:`NotificationOps.prune_changes`) spares the entries an active webhook still awaits.
 """
 
 from __future__ import annotations
@@ -208,7 +209,19 @@ class NotificationOps(StoreBase):
                 & (change_log.c.seq > after)).order_by(change_log.c.seq).limit(limit))
             return [(int(r.seq), json.loads(r.body)) for r in rows]
 
-    async def prune_changes(self, before: datetime) -> None:
+    async def prune_changes(self, before: datetime) -> int:
+        """Drop the entries logged before ``before`` that no active webhook still waits
+        for, and the watches that have ended; the number of entries dropped.
+
+        An active webhook's undelivered entries stay however old they are (a failing one
+        is disabled after a day, which bounds them), so a webhook is never left with a
+        hole in what it is told. A disabled webhook delivers nothing any more, so its
+        backlog goes like any other entry."""
+        awaited = select(webhooks.c.id).where(
+            (webhooks.c.owner_id == change_log.c.owner_id) & (webhooks.c.status == ACTIVE)
+            & (webhooks.c.delivered_seq < change_log.c.seq)).exists()
         async with self._write() as conn:
-            await conn.execute(delete(change_log).where(change_log.c.at < before))
-            await conn.execute(delete(change_watch).where(change_watch.c.until < before))
+            dropped = await conn.execute(delete(change_log).where(
+                (change_log.c.at < before) & ~awaited))
+            await conn.execute(delete(change_watch).where(change_watch.c.until <= utcnow()))
+        return int(dropped.rowcount or 0)

@@ -25,7 +25,7 @@ from proxy.config import Settings
 from proxy.core.mirror import MirroredEvent, event_public_id
 from proxy.core.model import Contact, Event
 from proxy.errors import CursorExpired
-from proxy.operations.metrics import count_sync_round
+from proxy.operations.metrics import RoundKind, counted_round
 from proxy.providers.base import Provider, SyncPage, Window
 from proxy.store.changes import Change, Topic
 from proxy.store.interface import Store
@@ -158,8 +158,8 @@ class Syncer:
         assert calendar is not None
         also = () if start.slot is None else (start.slot,)
         async with self.leases.keep(Held(key, also)) as held:
-            return await count_sync_round(integration.service.value, calendar.cursor is None,
-                                          self._sync(integration, provider, calendar, held))
+            with counted_round(integration.service.value, calendar.cursor is None) as kind:
+                return await self._sync(integration, provider, calendar, held, kind)
 
     def _turn(self, integration: Integration) -> AbstractAsyncContextManager[Turn | None]:
         if self.manners is None:
@@ -278,13 +278,16 @@ class Syncer:
             waker.set()
 
     async def _sync(self, integration: Integration, provider: Provider,
-                    calendar: CalendarRecord, held: Held) -> CalendarRecord:
+                    calendar: CalendarRecord, held: Held,
+                    kind: RoundKind | None = None) -> CalendarRecord:
         window = sync_window(self.settings, datetime.now(UTC))
         self.rounds += 1
         try:
             result = await self._round(provider, calendar.provider_id, calendar.cursor, window)
         except CursorExpired:
             log.info("sync cursor expired; full resync of calendar %s", calendar.id)
+            if kind is not None:
+                kind.full = True  # counted as the full round it now is
             result = await self._round(provider, calendar.provider_id, None, window)
         mirrored = [mirror_event(integration.id, calendar, e) for e in result.changed]
         _still_held(held)

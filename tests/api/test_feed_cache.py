@@ -1,6 +1,7 @@
 """Feeds through the principal cache: a repeated feed request asks the store nothing, and
 a revocation, a policy change or a new event is seen in the very next request here and
-within ``CALPROXY_TOKEN_CACHE_SECONDS`` when another instance without a relay made it."""
+within ``CALPROXY_TOKEN_CACHE_SECONDS`` when another instance without a relay made it; the
+renderings stay within their bound in bytes, and a write still shows at once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import proxy.http.feeds
+from proxy.http.feeds import FEED_CACHE
 from proxy.store.sql import open_store
 from tests.api.conftest import Live, running, seed_world
 from tests.api.helpers import NOW, seed
@@ -104,3 +107,55 @@ async def test_a_write_shows_in_the_very_next_feed_request(feeds: Live) -> None:
         "end": (start + timedelta(hours=1)).isoformat()})
     assert status == 201
     assert b"Offsite" in (await fetch(feeds, url))[1]
+
+
+#: the renderings' bound in ``bounded``: a few of these small feeds, not all five
+SMALL_BOUND = 6_000
+
+
+@pytest.fixture
+async def bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Live]:
+    """As ``feeds``, with room for a few feed renderings only."""
+    monkeypatch.setattr(proxy.http.feeds, "MAX_FEED_BYTES", SMALL_BOUND)
+    async with running(f"sqlite+aiosqlite:///{tmp_path / 'f.sqlite3'}",
+                       freshness_seconds=3600, token_cache_seconds=600) as live:
+        yield await seed_world(live)
+
+
+async def test_feed_renderings_stay_within_their_bound(bounded: Live) -> None:
+    assert bounded.app is not None
+    cache = bounded.app[FEED_CACHE]
+    assert cache.maxsize == SMALL_BOUND
+    for n in range(4):
+        seed(bounded, title=f"Review {n}", start=NOW + timedelta(days=n + 1),
+             description="Notes " * 40)
+    urls = [await feed_url(bounded, detail) for detail in
+            ("busy", "limited", "full", "limited", "full")]
+    first = [await fetch(bounded, url) for url in urls]
+    assert all(status == 200 for status, _ in first)
+    assert 0 < len(cache) < len(urls)  # some were evicted ...
+    assert cache.currsize <= SMALL_BOUND
+    assert [await fetch(bounded, url) for url in urls] == first  # ... and render again
+    assert cache.currsize <= SMALL_BOUND
+    feed_id = (await bounded.call("exec", "GET", "/v1/me/feeds"))[1]["feeds"][-1]["id"]
+    assert feed_id in cache  # the last one served is kept: the write must pass it by
+    start = NOW + timedelta(days=3)
+    status, _, _ = await bounded.call("exec", "POST", "/v1/users/me/events", json={
+        "title": "Offsite", "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat()})
+    assert status == 201
+    after = [await fetch(bounded, url) for url in urls[2::2]]  # both "full" feeds
+    assert all(b"Offsite" in body for _, body in after)
+
+
+async def test_a_feed_larger_than_the_bound_is_served_and_not_kept(bounded: Live) -> None:
+    assert bounded.app is not None
+    cache = bounded.app[FEED_CACHE]
+    for n in range(30):
+        seed(bounded, title=f"Long {n}", start=NOW + timedelta(days=1, hours=n),
+             description=f"Minutes {n} " * 80)
+    url = await feed_url(bounded, "full")
+    status, body = await fetch(bounded, url)
+    assert status == 200 and b"Long 29" in body and len(body) > SMALL_BOUND
+    assert len(cache) == 0
+    assert await fetch(bounded, url) == (status, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from proxy.core.model import Calendar
 from tests.api.conftest import Live
 from tests.api.helpers import events_of, seed
+from tests.api.test_read_cache import queries
 
 
 async def test_me_lists_account_and_integrations_without_secrets(world: Live) -> None:
@@ -16,6 +17,23 @@ async def test_me_lists_account_and_integrations_without_secrets(world: Live) ->
     assert integration["status"] == "connected" and integration["service"] == "graph"
     text = repr(body)
     assert "token" not in text.lower() and "verifier" not in text
+
+
+async def test_a_repeated_me_asks_the_store_nothing_and_changes_show_at_once(
+        world: Live) -> None:
+    """``/v1/me`` reads through the principal cache: nothing from the store when nothing
+    changed, and a new or removed integration in the very next answer."""
+    first = await world.call("exec", "GET", "/v1/me")
+    with queries(world) as seen:
+        again = await world.call("exec", "GET", "/v1/me")
+    assert again[:2] == first[:2] and seen == [], seen
+    connected = await world.connect("exec", "ews_o365")
+    _, body, _ = await world.call("exec", "GET", "/v1/me")
+    assert [i["service"] for i in body["integrations"]] == ["graph", "ews_o365"]
+    assert (await world.call("exec", "DELETE", f"/v1/me/integrations/{world.mailbox('exec')}")
+            )[0] == 204
+    _, body, _ = await world.call("exec", "GET", "/v1/me")
+    assert [i["id"] for i in body["integrations"]] == [connected["id"]]
 
 
 async def test_delegates_and_delegators(world: Live) -> None:

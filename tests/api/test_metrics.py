@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -121,17 +122,56 @@ def _assert_no_identifiers(live: Live, text: str, feed_url: str) -> None:
             assert re.fullmatch(r"\d{3}|error", label), label
 
 
-async def test_ews_requests_count_answers_and_failures(exchange: Cloud) -> None:
+async def test_ews_requests_count_answers_and_failures(exchange: Cloud,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each EWS service under its own label: on-premises Exchange (a password) and
+    Exchange Online (OAuth) are told apart, and nothing is counted as plain ``ews``."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
     live = exchange.live
     body = {"service": "exchange_ews", "ews_url": live.ids["ews_url"], "username": EXEC,
             "password": "pw-exec"}
     status, _, _ = await live.call("exec", "POST", "/v1/me/integrations", json=body)
     assert status == 201
     closed = f"http://127.0.0.1:{free_port()}/EWS/Exchange.asmx"
-    await live.call("chief", "POST", "/v1/me/integrations", json={
-        **body, "ews_url": closed, "username": "chief@acme.example", "password": "pw-chief"})
+    await live.call("admin", "POST", "/v1/me/integrations", json={
+        **body, "ews_url": closed, "username": "admin@acme.example", "password": "pw-admin"})
     _, samples = await scrape(live)
-    assert value(samples, "calproxy_upstream_requests_total", service="ews",
+    assert value(samples, "calproxy_upstream_requests_total", service="exchange_ews",
                  status="200") >= 1
-    assert value(samples, "calproxy_upstream_requests_total", service="ews",
+    assert value(samples, "calproxy_upstream_requests_total", service="exchange_ews",
                  status="error") >= 1
+    assert value(samples, "calproxy_upstream_requests_total", service="ews_o365") == 0
+    status, answer, _ = await live.call("chief", "POST", "/v1/me/integrations", json={
+        "service": "ews_o365", "ews_url": live.ids["ews_url"]})
+    assert status == 201
+    async with live.http.get(answer["authorize_url"]) as response:
+        assert response.status == 200 and (await response.json())["status"] == "connected"
+    before = value(samples, "calproxy_upstream_requests_total", service="exchange_ews")
+    _, samples = await scrape(live)
+    assert value(samples, "calproxy_upstream_requests_total", service="ews_o365",
+                 status="200") >= 1
+    assert value(samples, "calproxy_upstream_requests_total", service="exchange_ews") == before
+    assert value(samples, "calproxy_upstream_requests_total", service="ews") == 0
+
+
+async def test_a_round_that_falls_back_to_a_full_resync_counts_as_full(cloud: Cloud) -> None:
+    """An expired sync token turns an incremental round into a full resync: counted
+    ``full``, and the next plain round ``incremental``."""
+    live = cloud.live
+    cloud.google.add_simple_event("colleague@acme.example", "Design review",
+                                  NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))
+    await live.connect("colleague", "google")
+
+    async def read_and_count() -> tuple[float, float]:
+        status, _, _ = await live.call("colleague", "GET", f"/v1/users/me/events?{WINDOW}")
+        assert status == 200
+        _, samples = await scrape(live)
+        full, incremental = (value(samples, "calproxy_sync_rounds_total", service="google",
+                                   kind=kind, result="ok") for kind in ("full", "incremental"))
+        return full, incremental
+
+    full, incremental = await read_and_count()
+    assert full >= 1
+    cloud.google.expire_sync_tokens("colleague@acme.example")
+    assert await read_and_count() == (full + 1, incremental)
+    assert await read_and_count() == (full + 1, incremental + 1)

@@ -146,7 +146,7 @@ async def test_cached_answers_follow_the_caller(world: Live, items: tuple[Event,
         assert status == 200 and (who == "chief" or MARK not in repr(body)), who
 
 
-def _hide_differently(event: Event) -> Event:
+def hide_differently(event: Event) -> Event:
     return replace(event, title=f"{event.title} changed {MARK}",
                    description=f"{event.description} {MARK}more", location=f"elsewhere {MARK}",
                    attendees=(*event.attendees, Attendee("new", f"new{MARK}@example.com")))
@@ -167,7 +167,7 @@ async def test_a_hidden_change_moves_the_owners_etag_only(world: Live,
               for who, path in (("exec", OWNER_EVENTS), ("assistant", OWNER_EVENTS),
                                 ("colleague", OWNER_FREEBUSY))}
     for event in hidden:
-        world.backend.put_event(world.mailbox("exec"), _hide_differently(event))
+        world.backend.put_event(world.mailbox("exec"), hide_differently(event))
     status, _, response = await world.call("exec", "GET", OWNER_EVENTS)
     assert status == 200 and response.headers["ETag"] != before["exec"]
     for who, path in (("assistant", OWNER_EVENTS), ("colleague", OWNER_FREEBUSY)):

@@ -5,77 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from standardwebhooks.webhooks import Webhook
 
 from proxy.core.model import Sensitivity
 from proxy.notifications.routes import DELIVERER, HEARTBEAT
-from tests.api.conftest import Live, running, seed_world
+from tests.api.conftest import Live
 from tests.api.helpers import events_of, seed
+from tests.notifications.conftest import Receiver, read_events, subscribe, until
 
 MARKER = "HIDDEN-MARKER"
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback that records what it is sent."""
-
-    url: str = ""
-    received: dict[str, list[tuple[dict[str, str], bytes]]] = field(default_factory=dict)
-    answers: list[int] = field(default_factory=list)  # statuses to answer first
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.received.setdefault(request.match_info["name"], []).append(
-            (dict(request.headers), body))
-        return web.Response(status=self.answers.pop(0) if self.answers else 204)
-
-    def bodies(self, name: str) -> list[dict[str, Any]]:
-        return [json.loads(b) for _, b in self.received.get(name, [])]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook/{name}", found.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    found.url = f"http://127.0.0.1:{server.port}/hook"
-    yield found
-    await server.close()
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[Live]:
-    async with running(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
-                       webhook_allow_http=True,
-                       webhook_allowed_hosts=("127.0.0.1",)) as live:
-        yield await seed_world(live)
-
-
-async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the time")
-
-
-async def subscribe(world: Live, who: str, url: str, user: str = "exec@acme.example") -> str:
-    status, body, _ = await world.call(who, "POST", "/v1/me/webhooks",
-                                       json={"url": url, "user": user})
-    assert status == 201, body
-    assert body["secret"].startswith("whsec_") and body["status"] == "active"
-    return str(body["secret"])
 
 
 async def test_each_subscriber_is_told_what_it_may_read(world: Live, receiver: Receiver) -> None:
@@ -155,22 +96,6 @@ async def test_outsiders_and_bad_input(world: Live, receiver: Receiver) -> None:
     assert status == 404
 
 
-async def _events(response: aiohttp.ClientResponse, count: int) -> list[tuple[str, str]]:
-    """The next ``count`` (id, data) events of a stream, comments skipped."""
-    found: list[tuple[str, str]] = []
-    current: dict[str, str] = {}
-    while len(found) < count:
-        line = (await asyncio.wait_for(response.content.readline(), 10)).decode().rstrip("\n")
-        if not line:
-            if current:
-                found.append((current["id"], current["data"]))
-            current = {}
-        elif not line.startswith(":"):
-            key, _, value = line.partition(": ")
-            current[key] = value
-    return found
-
-
 async def test_the_stream_sends_the_delegates_view_and_resumes(world: Live) -> None:
     assert world.app is not None
     world.app[HEARTBEAT] = 0.2
@@ -181,13 +106,13 @@ async def test_the_stream_sends_the_delegates_view_and_resumes(world: Live) -> N
         assert (await asyncio.wait_for(stream.content.readline(), 5)).startswith(b":")
         seed(world, title=f"One {MARKER}", sensitivity=Sensitivity.PRIVATE)
         await events_of(world, "exec")
-        [(first, data)] = await _events(stream, 1)
+        [(first, data)] = await read_events(stream, 1)
         assert MARKER not in data and json.loads(data)["type"] == "events.changed"
     seed(world, title="Two")
     await events_of(world, "exec")
     await asyncio.sleep(1)  # logged while nobody listened (the owner is watched an hour)
     async with world.http.get(url, headers={**headers, "Last-Event-ID": first}) as stream:
-        [(second, data)] = await _events(stream, 1)
+        [(second, data)] = await read_events(stream, 1)
         assert int(second) > int(first) and len(json.loads(data)["changed"]) == 1
 
 
@@ -200,5 +125,5 @@ async def test_the_stream_gives_colleagues_no_ids_and_outsiders_nothing(world: L
         await asyncio.sleep(0.5)
         seed(world, title=f"Busy {MARKER}")
         await events_of(world, "exec")
-        [(_, data)] = await _events(stream, 1)
+        [(_, data)] = await read_events(stream, 1)
         assert json.loads(data) == {"type": "freebusy.changed", "user": "exec@acme.example"}

@@ -38,9 +38,11 @@ async def pushed(tmp_path: Path) -> AsyncIterator[Live]:
 
 
 async def opened(live: Live, calendar: str = "primary") -> tuple[PushTarget, PushChannel]:
-    async def there() -> bool:
-        return bool(live.backend.channels_on(calendar))
-    await until(there)
+    async def there() -> bool:  # granted upstream, and stored
+        granted = live.backend.channels_on(calendar)
+        stored = {r.upstream_id for r in await live.store.list_push_channels()}
+        return bool(granted) and all(c.upstream_id in stored for _, c in granted)
+    await until(there, 20)  # the keeper reconciles at most every 2 s
     ((target, channel),) = live.backend.channels_on(calendar)
     return target, channel
 
@@ -70,6 +72,7 @@ async def test_the_validation_handshake_echoes_the_decoded_token(pushed: Live) -
                                     headers={"Content-Type": "text/plain"}) as answer:
             assert answer.status == 200
             assert answer.content_type == "text/plain"
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"  # echoes our text
             assert await answer.text() == "a b+c<x>"
     assert await metric(pushed, "handshake") == 2
 
@@ -91,6 +94,13 @@ async def test_a_notice_leads_to_a_round_within_5_seconds(pushed: Live) -> None:
         assert answer.status == 202
     assert await until(shown) < 5
     assert await metric(pushed, "accepted") == 1
+    from tests.api.conftest import METRICS_TOKEN
+
+    async with pushed.http.get(f"{pushed.url}/metrics",
+                               headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as answer:
+        text = await answer.text()
+    incremental = 'calproxy_sync_rounds_total{kind="incremental",result="ok",service="graph"}'
+    assert incremental in text  # the nudged round went on from the stored cursor
 
 
 async def test_a_burst_of_notices_costs_one_round(pushed: Live) -> None:
@@ -158,6 +168,8 @@ async def test_forged_or_unknown_notices_reach_no_provider(pushed: Live, forge: 
 ])
 async def test_malformed_hook_requests_are_400_in_the_error_shape(
         pushed: Live, path: str, headers: dict[str, str], body: bytes) -> None:
+    await opened(pushed)
+    await events_of(pushed, "exec")
     requests = pushed.backend.requests
     async with pushed.http.post(f"{pushed.url}{path}", headers=headers, data=body) as answer:
         assert answer.status == 400
@@ -246,9 +258,12 @@ async def test_google_sync_is_acknowledged_and_exists_syncs(pushed: Live) -> Non
     from dataclasses import replace
 
     from proxy.core.model import Service
+    from proxy.http.keys import PUSH_KEEPER
     from proxy.store.sql_base import sha256_hex
 
     await opened(pushed)
+    assert pushed.app is not None
+    await pushed.app[PUSH_KEEPER].stop()  # it would stop one of a calendar's two channels
     (row,) = await pushed.store.list_push_channels()
     google = replace(row, id="goog-ch", service=Service.GOOGLE, upstream_id="goog-ch",
                      resource_id="res-1", secret_hash=sha256_hex("google-token"))
@@ -331,3 +346,61 @@ async def test_push_metrics_carry_no_identifiers(pushed: Live) -> None:
                             text))
     assert found == {"accepted": "graph", "ignored": "graph"}
     assert 'calproxy_notifications_total{direction="in",service="graph"} 1.0' in text
+
+
+async def test_syncing_a_calendar_over_the_api_watches_it_and_unsyncing_stops(
+        pushed: Live) -> None:
+    from proxy.core.model import Calendar
+
+    pushed.backend.add_calendar(pushed.mailbox("exec"), Calendar("second", "Second"))
+    status, body, _ = await pushed.call("exec", "GET", "/v1/users/me/calendars")
+    assert status == 200
+    (second,) = [c for c in body["calendars"] if c["name"] == "Second"]
+    assert not second["synced"]
+    status, _, _ = await pushed.call("exec", "PATCH", f"/v1/users/me/calendars/{second['id']}",
+                                     json={"synced": True})
+    assert status == 200
+    target, channel = await opened(pushed, "second")
+    assert target.notification_url == f"{pushed.url}/hooks/graph"
+    status, _, _ = await pushed.call("exec", "PATCH", f"/v1/users/me/calendars/{second['id']}",
+                                     json={"synced": False})
+    assert status == 200
+
+    async def stopped() -> bool:
+        return channel.upstream_id in calls(pushed, "unwatch")
+    await until(stopped, 20)
+    assert pushed.backend.channels_on("second") == []
+    assert len(pushed.backend.channels_on("primary")) == 1
+
+
+async def test_no_hook_request_is_ever_a_500(pushed: Live) -> None:
+    import json
+    import random
+
+    await opened(pushed)
+    await events_of(pushed, "exec")  # synced: nothing else asks the provider from here on
+    chooser = random.Random(1013)
+    pieces: list[Any] = [None, 0, -1, 1e308, "", "x" * 5000, [], {}, [{}], True,
+                         "created", "missed", "\u0000", {"value": None}]
+    requests = pushed.backend.requests
+    for n in range(120):
+        if n % 3 == 0:
+            body = bytes(chooser.randrange(256) for _ in range(chooser.randrange(64)))
+        else:
+            item = {key: chooser.choice(pieces) for key in chooser.sample(
+                ["subscriptionId", "clientState", "changeType", "lifecycleEvent",
+                 "resource"], chooser.randrange(6))}
+            body = json.dumps({"value": [item] * chooser.randrange(3)}).encode()
+        path = chooser.choice(["/hooks/graph", "/hooks/graph/lifecycle", "/hooks/google"])
+        headers = {key: chooser.choice(["", "sync", "exists", "1", "x" * 400, "abc"])
+                   for key in chooser.sample(["X-Goog-Channel-ID", "X-Goog-Channel-Token",
+                                              "X-Goog-Resource-State",
+                                              "X-Goog-Message-Number",
+                                              "X-Goog-Resource-ID"], chooser.randrange(6))}
+        async with pushed.http.post(f"{pushed.url}{path}", data=body,
+                                    headers=headers) as answer:
+            assert answer.status in {200, 202, 400}, (path, body, headers)
+            if answer.status == 400:
+                assert (await answer.json())["error"]["code"] == "invalid_notification"
+    await asyncio.sleep(0.8)
+    assert pushed.backend.requests == requests  # no forged notice reached the provider

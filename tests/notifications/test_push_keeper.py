@@ -283,3 +283,50 @@ async def test_two_keepers_on_one_database_open_one_channel_per_calendar(
         await instance.keeper.start()
     await asyncio.sleep(1.0)
     assert sorted(pg_world.calls("watch")) == ["primary", "second"]
+
+
+async def test_a_second_channel_left_on_a_calendar_is_stopped(world: World) -> None:
+    """A Google-style renewal cut off between opening the new channel and stopping the old
+    one leaves two: the older goes at the next reconcile."""
+    from dataclasses import replace as changed
+
+    keeper, store = world.one.keeper, world.one.store
+    await keeper.reconcile()
+    (first,) = await store.list_push_channels()
+    await store.put_push_channel(changed(first, id="older", upstream_id="sub-older",
+                                         created_at=first.created_at - timedelta(hours=1)))
+    await keeper.reconcile()
+    assert world.calls("unwatch") == ["sub-older"]
+    assert [c.id for c in await store.list_push_channels()] == [first.id]
+
+
+async def test_with_push_turned_off_the_channels_left_open_are_stopped(world: World) -> None:
+    await world.one.keeper.reconcile()
+    (left,) = await world.one.store.list_push_channels()
+    off = Settings(database_url="sqlite+aiosqlite://", **{**PUSHING, "push": "off"})
+    keeper = PushKeeper(world.one.store, off, world.one.service, Leases(world.one.store))
+    await keeper.start()
+    try:
+        async def stopped() -> bool:
+            return world.calls("unwatch") == [left.upstream_id]
+        await until(stopped)
+        assert await world.one.store.list_push_channels() == []
+        assert world.calls("watch") == ["primary"]  # and nothing opened again
+    finally:
+        await keeper.stop()
+
+
+async def test_a_channel_of_a_calendar_gone_upstream_is_stopped(world: World) -> None:
+    keeper, store = world.one.keeper, world.one.store
+    ids = await calendar_ids(world)
+    await store.set_calendar_synced(ids["second"], True)
+    await keeper.reconcile()
+    ((_, second),) = world.backend.channels_on("second")
+    del world.backend.mailbox(world.integration.id).calendars["second"]
+    await world.one.service.calendars(world.integration.user_id, refresh=True)
+    assert ids["second"] not in await calendar_ids(world)  # its channel row went with it
+    await keeper.reconcile()
+    assert world.calls("unwatch") == [second.upstream_id]
+    assert len(world.backend.channels) == 1
+    await keeper.reconcile()
+    assert world.calls("unwatch") == [second.upstream_id]  # once

@@ -113,6 +113,8 @@ async def test_renew_in_place_then_gone(env: Env) -> None:
     assert renewed.upstream_id == channel.upstream_id
     assert renewed.expires > channel.expires + timedelta(days=3)
     assert env.subs.renewals == [channel.upstream_id]
+    await env.provider.subscriptions.reauthorize(renewed)
+    assert env.subs.reauthorizations == [channel.upstream_id]
     env.subs.lifecycle(channel.upstream_id, "subscriptionRemoved")
     with pytest.raises(UpstreamNotFound):
         await env.provider.renew(channel, datetime.now(UTC) + timedelta(days=5))

@@ -1,6 +1,6 @@
 """Google push channels end to end: calproxy (real store, real GoogleProvider, push on, a
 plain-http public URL allowed) against the Google emulator, which calls calproxy's
-``/hooks/google`` back over real HTTP on every change.
+``/hooks/google`` back over real HTTP on every change (:mod:`tests.push.google_world`).
 
 The freshness window is an hour, so a read never syncs by itself: whatever an upstream
 change brings into ``GET /events`` within seconds came by a push (or, where a test says
@@ -10,134 +10,24 @@ so, by the safety-net poll).
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
-from proxy.config import Settings
-from proxy.http.app import create_app
-from proxy.providers import default_registry
-from proxy.store.sql import open_store
-from tests.api.conftest import CAST, METRICS_TOKEN, QUIET, Live, free_port
-from tests.api.helpers import NEAR as WINDOW
-from tests.api.helpers import NOW
-from tests.fixtures.google_emulator import GoogleEmulator
-
-EXEC = "exec@acme.example"
-TEAM = "team@group.calendar.google.com"
-EVENTS = f"/calendar/v3/calendars/{EXEC}/events"
-
-
-class Pushed:
-    """calproxy and the Google emulator, both live on loopback."""
-
-    def __init__(self, live: Live, google: GoogleEmulator) -> None:
-        self.live, self.google = live, google
-
-    @property
-    def hook(self) -> str:
-        return f"{self.live.url}/hooks/google"
-
-    async def titles(self) -> list[str]:
-        status, body, _ = await self.live.call("exec", "GET",
-                                               f"/v1/users/{EXEC}/events?{WINDOW}")
-        assert status == 200, body
-        return sorted(e["title"] for e in body["events"])
-
-    async def metric(self, outcome: str) -> float:
-        """``calproxy_push_notices_total{service="google",outcome=...}`` as scraped."""
-        async with self.live.http.get(f"{self.live.url}/metrics", headers={
-                "Authorization": f"Bearer {METRICS_TOKEN}"}) as answer:
-            text = await answer.text()
-        line = f'calproxy_push_notices_total{{outcome="{outcome}",service="google"}}'
-        rows = [row for row in text.splitlines() if row.startswith(line)]
-        return float(rows[0].split()[-1]) if rows else 0.0
-
-    async def channels(self) -> list[Any]:
-        return list(await self.live.store.list_push_channels())
-
-    async def connect(self) -> str:
-        answer = await self.live.connect("exec", "google")
-        assert answer["status"] == "connected", answer
-        await self.titles()  # the first read runs the full round
-        await until(lambda: self._channels_match(), what="a channel per synced calendar")
-        return str(answer["id"])
-
-    async def synced(self) -> list[dict[str, Any]]:
-        status, body, _ = await self.live.call("exec", "GET", f"/v1/users/{EXEC}/calendars")
-        assert status == 200, body
-        return [c for c in body["calendars"] if c["synced"]]
-
-    async def _channels_match(self) -> bool:
-        """Every synced calendar has its channel, stored and live upstream."""
-        stored = await self.channels()
-        active = {c.id for c in self.google.push.active()}
-        calendars = {c["id"] for c in await self.synced()}
-        return ({c.calendar_id for c in stored} == calendars
-                and {c.upstream_id for c in stored} == active)
-
-    def add(self, title: str, days: int = 2, calendar_id: str | None = None) -> str:
-        start = NOW + timedelta(days=days)
-        return self.google.add_simple_event(EXEC, title, start, start + timedelta(hours=1),
-                                            calendar_id=calendar_id)
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0,
-                what: str = "the condition") -> float:
-    """Poll ``check`` until it holds; the seconds it took (fails after ``timeout``: a
-    loaded shared machine is slow, so waits are generous unless a test names a bound)."""
-    began = time.monotonic()
-    while not await check():
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - began
+from tests.push.google_world import EVENTS, EXEC, GoogleWorld, google_world, until
 
 
 @pytest.fixture
-async def pushed(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Pushed]:
+async def pushed(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[GoogleWorld]:
     """Indirect parametrization replaces settings (``{"freshness_seconds": 2}``)."""
-    google = GoogleEmulator()
-    google.push.allow_http = True
-    google.push.retry_backoff = 0.1
-    upstream = TestServer(google.app(), host="127.0.0.1")
-    await upstream.start_server()
-    port = free_port()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
-        host="127.0.0.1", port=port, secret_key="test-secret-key-for-calproxy",
-        metrics_token=METRICS_TOKEN, **QUIET, freshness_seconds=3600,
-        public_url=f"http://127.0.0.1:{port}", push="on", push_allow_http=True,
-        **GoogleEmulator.settings_overrides(f"http://127.0.0.1:{upstream.port}"),
-    ).with_overrides(**getattr(request, "param", {}))
-    store = await open_store(settings)
-    app = create_app(settings, store, default_registry(), scheduler=True)
-    server = TestServer(app, host="127.0.0.1", port=port)
-    await server.start_server()
-    account = await store.create_account("Acme", {})
-    try:
-        async with aiohttp.ClientSession() as http:
-            live = Live(f"http://127.0.0.1:{port}", http, store, None,  # type: ignore[arg-type]
-                        None, settings)  # type: ignore[arg-type]
-            for who, (email, role) in CAST.items():
-                user = await store.create_user(account.id, email, role)
-                live.ids[who] = user.id
-                live.tokens[who] = await store.create_token(user.id)
-                google.add_user(email)
-            google.add_calendar(EXEC, TEAM, "Team")
-            yield Pushed(live, google)
-    finally:
-        await server.close()
-        await upstream.close()
+    async with google_world(f"sqlite+aiosqlite:///{tmp_path / 'calproxy.sqlite3'}",
+                            **getattr(request, "param", {})) as world:
+        yield world
 
 
-async def test_connect_opens_a_channel_per_synced_calendar(pushed: Pushed) -> None:
+async def test_connect_opens_a_channel_per_synced_calendar(pushed: GoogleWorld) -> None:
     await pushed.connect()
     assert len(await pushed.channels()) == len(await pushed.synced()) == 1  # the primary
     _, listed, _ = await pushed.live.call("exec", "GET", f"/v1/users/{EXEC}/calendars")
@@ -160,7 +50,7 @@ async def test_connect_opens_a_channel_per_synced_calendar(pushed: Pushed) -> No
     assert syncs and all(d.status == 200 for d in syncs)
 
 
-async def test_an_upstream_change_shows_within_ten_seconds(pushed: Pushed) -> None:
+async def test_an_upstream_change_shows_within_ten_seconds(pushed: GoogleWorld) -> None:
     await pushed.connect()
     assert await pushed.titles() == []
     pushed.add("Board meeting")
@@ -173,7 +63,7 @@ async def test_an_upstream_change_shows_within_ten_seconds(pushed: Pushed) -> No
     assert pushed.google.push.counters["delivered"] >= 2
 
 
-async def test_a_burst_of_changes_costs_one_round(pushed: Pushed) -> None:
+async def test_a_burst_of_changes_costs_one_round(pushed: GoogleWorld) -> None:
     await pushed.connect()
     await asyncio.sleep(1.0)  # the connect's own rounds are over
     before = pushed.google.requests[EVENTS]
@@ -190,7 +80,7 @@ async def test_a_burst_of_changes_costs_one_round(pushed: Pushed) -> None:
 
 
 @pytest.mark.parametrize("sync_first", [True, False], ids=["sync-first", "answer-first"])
-async def test_the_sync_message_is_acknowledged_only(pushed: Pushed, sync_first: bool) -> None:
+async def test_the_sync_message_is_acknowledged_only(pushed: GoogleWorld, sync_first: bool) -> None:
     """With ``sync_first`` the sync message reaches calproxy while ``events.watch`` has
     not returned, so the store cannot know the channel yet; it is answered 200 all the
     same, and it starts no round."""
@@ -206,7 +96,7 @@ async def test_the_sync_message_is_acknowledged_only(pushed: Pushed, sync_first:
     assert pushed.google.api_requests == before
 
 
-async def test_forged_messages_are_answered_200_and_reach_no_upstream(pushed: Pushed) -> None:
+async def test_forged_messages_are_answered_200_and_reach_no_upstream(pushed: GoogleWorld) -> None:
     await pushed.connect()
     await asyncio.sleep(1.0)
     record = (await pushed.channels())[0]
@@ -228,18 +118,18 @@ async def test_forged_messages_are_answered_200_and_reach_no_upstream(pushed: Pu
     await until(lambda: _more(pushed, before), what="the genuine message's round")
 
 
-async def _more(pushed: Pushed, before: int) -> bool:
+async def _more(pushed: GoogleWorld, before: int) -> bool:
     return pushed.google.api_requests > before
 
 
-async def test_a_message_missing_google_headers_is_a_400_error(pushed: Pushed) -> None:
+async def test_a_message_missing_google_headers_is_a_400_error(pushed: GoogleWorld) -> None:
     async with pushed.live.http.post(pushed.hook, headers={"X-Goog-Channel-ID": "x"}) as resp:
         body = await resp.json()
     assert resp.status == 400 and body["error"]["code"] == "invalid_notification"
     assert await pushed.metric("malformed") == 1
 
 
-async def test_channels_are_renewed_by_a_new_one_before_they_expire(pushed: Pushed) -> None:
+async def test_channels_are_renewed_by_a_new_one_before_they_expire(pushed: GoogleWorld) -> None:
     pushed.google.push.max_ttl = timedelta(seconds=6)
     await pushed.connect()
     first = {c.upstream_id for c in await pushed.channels()}
@@ -261,7 +151,7 @@ async def test_channels_are_renewed_by_a_new_one_before_they_expire(pushed: Push
     await until(shown, what="a change pushed on the renewed channel")
 
 
-async def test_disconnect_stops_the_channels(pushed: Pushed) -> None:
+async def test_disconnect_stops_the_channels(pushed: GoogleWorld) -> None:
     integration = await pushed.connect()
     stopped = pushed.google.push.active()
     assert stopped
@@ -280,7 +170,7 @@ async def test_disconnect_stops_the_channels(pushed: Pushed) -> None:
 
 
 @pytest.mark.parametrize("pushed", [{"freshness_seconds": 2}], indirect=True)
-async def test_a_dropped_push_is_caught_by_polling(pushed: Pushed) -> None:
+async def test_a_dropped_push_is_caught_by_polling(pushed: GoogleWorld) -> None:
     await pushed.connect()
     delivered = pushed.google.push.counters["delivered"]
     pushed.google.push.drop(1)
@@ -294,7 +184,7 @@ async def test_a_dropped_push_is_caught_by_polling(pushed: Pushed) -> None:
     assert pushed.google.push.counters["delivered"] == delivered  # no push told of it
 
 
-async def test_unsyncing_a_calendar_stops_its_channel(pushed: Pushed) -> None:
+async def test_unsyncing_a_calendar_stops_its_channel(pushed: GoogleWorld) -> None:
     await pushed.connect()
     calendar = (await pushed.synced())[0]
     before = {c.upstream_id: c.calendar_id for c in await pushed.channels()}
@@ -305,8 +195,9 @@ async def test_unsyncing_a_calendar_stops_its_channel(pushed: Pushed) -> None:
     gone = [u for u, cal in before.items() if cal == calendar["id"]]
     assert gone
 
-    async def stopped() -> bool:
-        return all(pushed.google.push.channels[u].stopped for u in gone)
+    async def stopped() -> bool:  # upstream first, then calproxy forgets the row
+        upstream = all(pushed.google.push.channels[u].stopped for u in gone)
+        kept = {c.upstream_id for c in await pushed.channels()}
+        return upstream and not kept & set(gone)
 
-    await until(stopped, what="the unsynced calendar's channel stopped")
-    assert not {c.upstream_id for c in await pushed.channels()} & set(gone)
+    await until(stopped, what="the unsynced calendar's channel stopped and forgotten")

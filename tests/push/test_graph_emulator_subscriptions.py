@@ -248,3 +248,17 @@ async def test_delete_and_unauthenticated(env: Env) -> None:
     assert env.cloud.graph.subscriptions.items == {}
     async with env.http.get(env.graph_url + "/subscriptions") as answer:
         assert answer.status == 401
+
+
+@pytest.mark.parametrize("scopes", ["Calendars.Read.Shared User.Read",
+                                    "Calendars.ReadWrite.Shared Calendars.Read.Shared"])
+async def test_shared_permissions_alone_cannot_subscribe(env: Env, scopes: str) -> None:
+    """Microsoft: the ``.Shared`` permissions do not support subscriptions (403)."""
+    token = env.cloud.identity.mint(EMAIL, scopes)["access_token"]
+    env.headers = {"Authorization": f"Bearer {token}"}
+    status, body = await env.call("POST", "/subscriptions", json=env.body())
+    assert status == 403 and body["error"]["code"] == "ExtensionError"
+    assert env.cloud.graph.subscriptions.items == {} and env.subscriber.tokens == []
+    token = env.cloud.identity.mint(EMAIL, scopes + " Calendars.Read")["access_token"]
+    env.headers = {"Authorization": f"Bearer {token}"}
+    assert (await env.call("POST", "/subscriptions", json=env.body()))[0] == 201

@@ -142,3 +142,32 @@ async def test_migration_2_makes_every_next_round_a_full_one(backend: Backend) -
         assert got is not None and (got.contacts_cursor, got.contacts_synced_at) == (None, None)
     finally:
         await store.close()
+
+
+async def test_migration_13_keeps_the_change_log_and_never_reuses_its_numbers(
+        empty: Backend) -> None:
+    """A database at the versions before 13 with change-log entries: after migration 13
+    the entries are all there, and a number pruned away is not handed out again (SQLite's
+    table is rebuilt with AUTOINCREMENT)."""
+    store = empty.store()
+    try:
+        async with write_transaction(store.engine) as conn:
+            await conn.run_sync(lambda c: metadata.tables["schema_version"].create(c))
+            for migration in (m for m in MIGRATIONS if m.version < 13):
+                await migration.apply(conn)
+                await conn.execute(text(
+                    "INSERT INTO schema_version (version, name, applied_at) "
+                    "VALUES (:v, :n, CURRENT_TIMESTAMP)"), {"v": migration.version,
+                                                           "n": migration.name})
+        user, _ = await user_with_integration(store, email="log-v13@example.com")
+        await store.record_change(user.id, "full", "cal", None, {}, None)
+        seqs = [await store.record_change(user.id, "full", "cal", n + 1, {"e": str(n)},
+                                          {"n": n}) for n in range(3)]
+        assert await migrations.migrate(store.engine) == [13]
+        assert await store.changes_after(user.id, "full", 0) == [
+            (seq, {"n": n}) for n, seq in enumerate(seqs)]
+        assert await store.prune_changes(T0.replace(year=2100)) == 3
+        fresh = await store.record_change(user.id, "full", "cal", 4, {"e": "x"}, {"n": 9})
+        assert fresh is not None and fresh > max(s or 0 for s in seqs)
+    finally:
+        await store.close()

@@ -1,6 +1,7 @@
 """The push keeper: one provider channel per synced calendar, kept alive (DESIGN §11 "In").
 
-Each instance runs one :class:`PushKeeper` while push is enabled. It reconciles the store's
+Each instance runs one :class:`PushKeeper` while push is enabled (with push off, it only
+stops once the channels an earlier run left open). It reconciles the store's
 channels with what should be watched: the synced calendars of connected integrations
 whose provider :class:`~proxy.providers.base.Pushes`. It
 
@@ -13,7 +14,8 @@ whose provider :class:`~proxy.providers.base.Pushes`. It
 
 Every change to one calendar's channels happens under the lease ``push:{calendar_id}``
 (:mod:`proxy.sync.leases`) and re-reads the store inside it, so instances on one database
-never open two channels for one calendar. The keeper reconciles every
+never open two channels for one calendar; up to ``CALPROXY_SYNC_CONCURRENCY`` calendars
+are settled at once. The keeper reconciles every
 :data:`SCAN_SECONDS`, at the next renewal due, and soon after integrations or calendars
 change (store announcements). :meth:`PushKeeper.stop_all` is called by a disconnect
 before the integration is deleted; :meth:`PushKeeper.renew_now` and
@@ -89,11 +91,28 @@ class PushKeeper:
         self._silent: set[str] = set()
         #: calendars whose channel failed: (failures so far, when to try again)
         self._backoff: dict[str, tuple[int, datetime]] = {}
+        #: the channels the last reconcile saw, to notice rows that went with their calendar
+        self._known: dict[str, PushChannelRecord] = {}
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        """Keep channels in the background; with push off, stop once what an earlier run
+        left open (else those would live on to their expiry, every notice still syncing)."""
+        if not self.settings.push_enabled:
+            self._task = asyncio.create_task(self._retire_leftovers(),
+                                             name="calproxy-push-retire")
+            return
         self._unsubscribe = self.store.changes.subscribe(self._on_change)
         self._task = asyncio.create_task(self._run(), name="calproxy-push-keeper")
+
+    async def _retire_leftovers(self) -> None:
+        try:
+            left = {c.calendar_id for c in await self.store.list_push_channels()}
+        except Exception as exc:
+            log.warning("push channels not listed (%s)", type(exc).__name__)
+            return
+        for calendar_id in sorted(left):  # push is off: nothing is watched, all are stopped
+            await self._guarded(calendar_id, self._settle_calendar)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -135,25 +154,54 @@ class PushKeeper:
         the next renewal is due (at the latest a scan from now)."""
         schedule = await self.store.sync_schedule()
         channels = await self.store.list_push_channels()
+        await self._stop_orphans(channels)
         wanted = {t.key: t.integration_id for t in schedule.calendars}
         covered = {c.calendar_id for c in channels}
-        todo = {c.calendar_id for c in channels
-                if c.calendar_id not in wanted or c.integration_id in self._retiring
-                or self._renewal_due(c)}
+        doubled = {c for c in covered if sum(x.calendar_id == c for x in channels) > 1}
+        todo = doubled | {c.calendar_id for c in channels
+                          if c.calendar_id not in wanted or c.integration_id in self._retiring
+                          or self._renewal_due(c)}
         if self.settings.push_enabled:
             now = _now()
             todo |= {calendar_id for calendar_id, integration_id in wanted.items()
                      if calendar_id not in covered and integration_id not in self._retiring
                      and integration_id not in self._silent
                      and self._backoff.get(calendar_id, (0, now))[1] <= now}
-        for calendar_id in sorted(todo):
-            await self._guarded(calendar_id, self._settle_calendar)
+        gate = asyncio.Semaphore(self.settings.sync_concurrency)
+
+        async def settle(calendar_id: str) -> None:
+            async with gate:
+                await self._guarded(calendar_id, self._settle_calendar)
+
+        await asyncio.gather(*(settle(c) for c in sorted(todo)))
         return await self._next_due()
+
+    async def _stop_orphans(self, channels: Sequence[PushChannelRecord]) -> None:
+        """Channels whose rows went with their calendar (removed upstream, so the store
+        forgot it and its channels at once) are stopped upstream from what was last seen.
+        Rows another instance deleted belong to calendars that still exist: skipped."""
+        current = {c.id: c for c in channels}
+        vanished = [r for key, r in self._known.items() if key not in current]
+        self._known = current
+        for record in vanished:
+            try:
+                if await self.store.get_calendar(record.calendar_id) is not None:
+                    continue
+                integration = await self.store.get_integration(record.integration_id)
+                if integration is None:  # deleted: its disconnect stopped what it could
+                    continue
+                async with self._any_provider(integration) as provider:
+                    if isinstance(provider, Pushes):
+                        async with self._turn(integration):
+                            await provider.unwatch(as_channel(record))
+            except Exception as exc:  # it expires by itself
+                log.warning("orphaned push channel not stopped (%s)", type(exc).__name__)
 
     async def _next_due(self) -> datetime:
         latest = _now() + timedelta(seconds=self.scan_seconds)
-        dues = [c.expires_at - self._margin(c) for c in await self.store.list_push_channels()]
-        return min([latest, *dues])
+        channels = await self.store.list_push_channels()
+        self._known = {c.id: c for c in channels}  # as this pass left them
+        return min([latest, *(c.expires_at - self._margin(c) for c in channels)])
 
     async def _guarded(self, calendar_id: str, work: Callable[[str], Awaitable[None]]) -> None:
         """Run ``work(calendar_id)`` under the calendar's lease, logging its failure (one
@@ -190,7 +238,8 @@ class PushKeeper:
                     live.append(renewed)
             else:
                 live.append(channel)
-        for extra in live[1:]:  # one channel per calendar: the newest stays
+        live.sort(key=lambda c: c.created_at)
+        for extra in live[:-1]:  # one channel per calendar: the newest stays
             await self._stop(extra)
         if not live:
             await self._open(integration, calendar, provider)

@@ -9,7 +9,8 @@ Google stop retrying it, counted as ``ignored`` and otherwise dropped: it reache
 provider. A body or header set no provider would send is answered 400 in the error shape.
 
 Answers go out at once (Graph 202, Google 200; Graph's validation handshake 200
-``text/plain`` with the decoded token): the work a notice causes (a sync round, a
+``text/plain`` with the decoded token and ``X-Content-Type-Options: nosniff``, since the
+token is whatever the caller chose): the work a notice causes (a sync round, a
 renewal) runs afterwards, in :class:`~.nudges.Nudger` and :class:`~.channels.PushKeeper`.
 """
 
@@ -96,6 +97,8 @@ def _believed(record: PushChannelRecord, service: Service, notice: Notice) -> bo
         return False
     if notice.resource_id and record.resource_id and notice.resource_id != record.resource_id:
         return False
+    if not notice.secret.isascii():  # ours are URL-safe ASCII; others may not even encode
+        return False  # (header bytes that are not UTF-8 arrive as lone surrogates)
     return hmac.compare_digest(sha256_hex(notice.secret), record.secret_hash)
 
 
@@ -119,7 +122,9 @@ async def _graph(request: web.Request, lifecycle: bool) -> web.StreamResponse:
         parsed = parse_graph(request.query, body, lifecycle)
     if isinstance(parsed, Handshake):
         count_push_notice(service.value, HANDSHAKE)
-        return web.Response(text=parsed.token, content_type="text/plain")
+        # the token is the sender's own text, echoed: never let a browser sniff it as HTML
+        return web.Response(text=parsed.token, content_type="text/plain",
+                            headers={"X-Content-Type-Options": "nosniff"})
     hooks = request.app[HOOKS]
     for notice in parsed:
         count_push_notice(service.value, await hooks.dispatch(service, notice))

@@ -35,6 +35,7 @@ from proxy.store.migrations import (
     v6_calendar_incarnation,
     v9_notifications,
     v10_push_channels,
+    v13_change_log_retention,
 )
 
 #: arbitrary constant naming calproxy's migration lock among PostgreSQL advisory locks
@@ -61,6 +62,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "calendars.incarnation for read caches", v6_calendar_incarnation.apply),
     Migration(9, "change notifications: webhooks, snapshots, change log", v9_notifications.apply),
     Migration(10, "push channels: provider change notifications", v10_push_channels.apply),
+    Migration(13, "change_log.at index for pruning", v13_change_log_retention.apply),
 )
 
 
