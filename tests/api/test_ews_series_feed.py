@@ -11,19 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
 from tests.api.conftest import Cloud
-from tests.api.helpers import NOW
-
-EXEC = "exec@acme.example"
-BERLIN = ZoneInfo("Europe/Berlin")
-SPAN = (NOW - timedelta(days=29), NOW + timedelta(days=300))  # inside feed and mirror
-QUERY = (f"start={SPAN[0].strftime('%Y-%m-%dT%H:%M:%SZ')}"
-         f"&end={SPAN[1].strftime('%Y-%m-%dT%H:%M:%SZ')}")
+from tests.api.series_feed import BERLIN, EXEC, events_of, expanded, feed_of, listed
 
 
 def _thursday() -> datetime:
@@ -54,43 +46,21 @@ async def _connect(cloud: Cloud) -> None:
     assert status == 201, answer
 
 
-async def _feed(cloud: Cloud, detail: str) -> bytes:
-    status, feed, _ = await cloud.live.call("exec", "POST", "/v1/me/feeds",
-                                            json={"detail": detail})
-    assert status == 201, feed
-    async with cloud.live.http.get(feed["url"]) as response:
-        assert response.status == 200
-        return await response.read()
 
 
-async def _events(cloud: Cloud) -> list[dict[str, Any]]:
-    status, body, _ = await cloud.live.call("exec", "GET", f"/v1/users/me/events?{QUERY}")
-    assert status == 200, body
-    return list(body["events"])
-
-
-def _expanded(feed: bytes) -> list[tuple[datetime, datetime, str]]:
-    calendar = icalendar.Calendar.from_ical(feed)
-    return sorted((e.decoded("DTSTART"), e.decoded("DTEND"), str(e["SUMMARY"]))
-                  for e in recurring_ical_events.of(calendar).between(*SPAN))
-
-
-def _listed(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime, str]]:
-    return sorted((datetime.fromisoformat(e["start"]), datetime.fromisoformat(e["end"]),
-                   e["title"]) for e in events)
 
 
 async def test_an_ews_series_is_one_vevent_with_an_override_and_an_exdate(
         exchange: Cloud) -> None:
     _, slots = _weekly(exchange)
     await _connect(exchange)
-    events = await _events(exchange)
+    events = await events_of(exchange, "me")
     # /events: Exchange's occurrences as before, the moved one at its new time, no master
     moved = (slots[2] + timedelta(days=1)).replace(hour=13)
     assert [datetime.fromisoformat(e["start"]) for e in events] == [
         slots[0], slots[1], moved, slots[3], *slots[5:]]
     assert len({e["recurrence"]["series_id"] for e in events}) == 1
-    feed = await _feed(exchange, "full")
+    feed = await feed_of(exchange, "full")
     vevents = icalendar.Calendar.from_ical(feed).walk("VEVENT")
     assert len(vevents) == 2
     master = next(v for v in vevents if "RRULE" in v)
@@ -103,7 +73,7 @@ async def test_an_ews_series_is_one_vevent_with_an_override_and_an_exdate(
     assert override.decoded("RECURRENCE-ID") == slots[2]
     assert override.decoded("DTSTART") == moved
     assert str(override["UID"]) == str(master["UID"])
-    assert _expanded(feed) == _listed(events)
+    assert expanded(feed) == listed(events)
 
 
 async def test_a_private_ews_series_leaks_nothing_through_its_master(
@@ -112,9 +82,9 @@ async def test_a_private_ews_series_leaks_nothing_through_its_master(
             location="SECRETMARK")
     await _connect(exchange)
     for detail in ("busy", "limited", "full"):
-        feed = await _feed(exchange, detail)
+        feed = await feed_of(exchange, detail)
         assert b"SECRETMARK" not in feed.replace(b"\r\n ", b"")
         assert len(icalendar.Calendar.from_ical(feed).walk("VEVENT")) == 2
         title = "Busy" if detail == "busy" else "Private event"
-        assert {s for _, _, s in _expanded(feed)} == {title}
-        assert len(_expanded(feed)) == 7
+        assert {s for _, _, s in expanded(feed)} == {title}
+        assert len(expanded(feed)) == 7

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
 from tests.api.conftest import Cloud
-from tests.api.helpers import NOW
-
-EXEC = "exec@acme.example"
-BERLIN = ZoneInfo("Europe/Berlin")
-SPAN = (NOW - timedelta(days=29), NOW + timedelta(days=300))  # inside feed and mirror
-QUERY = (f"start={SPAN[0].strftime('%Y-%m-%dT%H:%M:%SZ')}"
-         f"&end={SPAN[1].strftime('%Y-%m-%dT%H:%M:%SZ')}")
+from tests.api.series_feed import BERLIN, EXEC, events_of, expanded, feed_of, listed
 
 
 def _first() -> datetime:
@@ -44,42 +36,20 @@ def _weekly(cloud: Cloud, **fields: Any) -> tuple[str, list[datetime]]:
     return master, slots
 
 
-async def _feed(cloud: Cloud, detail: str) -> bytes:
-    status, feed, _ = await cloud.live.call("exec", "POST", "/v1/me/feeds",
-                                            json={"detail": detail})
-    assert status == 201, feed
-    async with cloud.live.http.get(feed["url"]) as response:
-        assert response.status == 200
-        return await response.read()
 
 
-async def _events(cloud: Cloud) -> list[dict[str, Any]]:
-    status, body, _ = await cloud.live.call("exec", "GET", f"/v1/users/{EXEC}/events?{QUERY}")
-    assert status == 200, body
-    return list(body["events"])
-
-
-def _expanded(feed: bytes) -> list[tuple[datetime, datetime, str]]:
-    calendar = icalendar.Calendar.from_ical(feed)
-    return sorted((e.decoded("DTSTART"), e.decoded("DTEND"), str(e["SUMMARY"]))
-                  for e in recurring_ical_events.of(calendar).between(*SPAN))
-
-
-def _listed(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime, str]]:
-    return sorted((datetime.fromisoformat(e["start"]), datetime.fromisoformat(e["end"]),
-                   e["title"]) for e in events)
 
 
 async def test_a_weekly_series_is_one_vevent_with_an_override_and_an_exdate(
         cloud: Cloud) -> None:
     _, slots = _weekly(cloud)
     await cloud.live.connect("exec", "graph")
-    events = await _events(cloud)
+    events = await events_of(cloud)
     # /events: Graph's occurrences as before, the moved one at its new time, no master
     assert [datetime.fromisoformat(e["start"]) for e in events] == [
         slots[0], slots[1], slots[2] + timedelta(days=1, hours=4), slots[3], *slots[5:]]
     assert len({e["recurrence"]["series_id"] for e in events}) == 1
-    feed = await _feed(cloud, "full")
+    feed = await feed_of(cloud, "full")
     vevents = icalendar.Calendar.from_ical(feed).walk("VEVENT")
     assert len(vevents) == 2
     master = next(v for v in vevents if "RRULE" in v)
@@ -89,7 +59,7 @@ async def test_a_weekly_series_is_one_vevent_with_an_override_and_an_exdate(
     assert [d.dt for d in master["EXDATE"].dts] == [slots[4]]
     assert override.decoded("RECURRENCE-ID") == slots[2]
     assert str(override["UID"]) == str(master["UID"])
-    assert _expanded(feed) == _listed(events)
+    assert expanded(feed) == listed(events)
 
 
 async def test_a_private_series_leaks_nothing_through_its_master(cloud: Cloud) -> None:
@@ -98,9 +68,9 @@ async def test_a_private_series_leaks_nothing_through_its_master(cloud: Cloud) -
             location={"displayName": "SECRETMARK"})
     await cloud.live.connect("exec", "graph")
     for detail in ("busy", "limited", "full"):
-        feed = await _feed(cloud, detail)
+        feed = await feed_of(cloud, detail)
         assert b"SECRETMARK" not in feed.replace(b"\r\n ", b"")
         assert len(icalendar.Calendar.from_ical(feed).walk("VEVENT")) == 2
         title = "Busy" if detail == "busy" else "Private event"
-        assert {s for _, _, s in _expanded(feed)} == {title}
-        assert len(_expanded(feed)) == 7
+        assert {s for _, _, s in expanded(feed)} == {title}
+        assert len(expanded(feed)) == 7
